@@ -1,0 +1,3 @@
+module github.com/moxifleet/moxi
+
+go 1.26

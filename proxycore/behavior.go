@@ -1,0 +1,67 @@
+package proxycore
+
+import "time"
+
+// Behavior is the proxy's tunables, the -Z keys of the original moxi. Times
+// are durations here; on the command line they are milliseconds and 0 means
+// "no timeout" (or "disabled").
+type Behavior struct {
+	Cycle                      time.Duration // cycle: internal clock quantum
+	DownstreamMax              int           // downstream_max, concurrency: in-flight requests per listener; 0 unlimited
+	DownstreamConnMax          int           // downstream_conn_max: connections per server; 0 unlimited
+	DownstreamWeight           int           // downstream_weight, weight
+	DownstreamRetry            int           // downstream_retry, retry
+	DownstreamProtocol         string        // downstream_protocol, protocol: "ascii" or "binary"
+	DownstreamTimeout          time.Duration // downstream_timeout, timeout, downstream_conn_timeout
+	DownstreamConnQueueTimeout time.Duration // downstream_conn_queue_timeout
+	WaitQueueTimeout           time.Duration // wait_queue_timeout
+	ConnectTimeout             time.Duration // connect_timeout
+	AuthTimeout                time.Duration // auth_timeout
+	TimeStats                  bool          // time_stats
+	McsOpts                    string        // mcs_opts, e.g. "distribution:modula"
+	ConnectMaxErrors           int           // connect_max_errors; 0 disables blacklisting
+	ConnectRetryInterval       time.Duration // connect_retry_interval
+	FrontCacheMax              int           // front_cache_max
+	FrontCacheLifespan         time.Duration // front_cache_lifespan
+	FrontCacheSpec             string        // front_cache_spec
+	FrontCacheUnspec           string        // front_cache_unspec
+	KeyStatsMax                int           // key_stats_max
+	KeyStatsLifespan           time.Duration // key_stats_lifespan
+	KeyStatsSpec               string        // key_stats_spec
+	KeyStatsUnspec             string        // key_stats_unspec
+	OptimizeSet                string        // optimize_set
+	Usr                        string        // usr
+	Pwd                        string        // pwd
+	Host                       string        // host (legacy)
+	Port                       int           // port (legacy)
+	Bucket                     string        // bucket
+	PortListen                 int           // port_listen
+	DefaultBucketName          string        // default_bucket_name
+}
+
+// FirstBucket is the default_bucket_name value meaning "the first bucket of
+// the config".
+const FirstBucket = "[ <FIRST_BUCKET> ]"
+
+// DefaultBehavior returns the original moxi's defaults, with the downstream
+// protocol forced to binary as moxi's cproxy_init does.
+func DefaultBehavior() Behavior {
+	return Behavior{
+		Cycle:                      200 * time.Millisecond,
+		DownstreamMax:              1024,
+		DownstreamConnMax:          4,
+		DownstreamRetry:            1,
+		DownstreamProtocol:         "binary",
+		DownstreamTimeout:          5000 * time.Millisecond,
+		DownstreamConnQueueTimeout: 200 * time.Millisecond,
+		WaitQueueTimeout:           200 * time.Millisecond,
+		ConnectTimeout:             400 * time.Millisecond,
+		AuthTimeout:                100 * time.Millisecond,
+		ConnectMaxErrors:           5,
+		ConnectRetryInterval:       30000 * time.Millisecond,
+		FrontCacheMax:              200,
+		KeyStatsMax:                4000,
+		PortListen:                 11211,
+		DefaultBucketName:          FirstBucket,
+	}
+}

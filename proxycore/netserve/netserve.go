@@ -41,7 +41,11 @@ func (s *Server) init() {
 }
 
 // Serve accepts on ln until Shutdown or a permanent accept error.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error { return s.ServeFunc(ln, s.Handler) }
+
+// ServeFunc is Serve with a handler of its own for ln's connections, for a
+// server that listens on several ports with different handlers.
+func (s *Server) ServeFunc(ln net.Listener, h Handler) error {
 	s.mu.Lock()
 	s.init()
 	if s.closed {
@@ -73,7 +77,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.wg.Add(1)
-		go s.serveConn(c)
+		go s.serveConn(c, h)
 	}
 }
 
@@ -100,7 +104,7 @@ func (s *Server) track(c net.Conn) bool {
 	return true
 }
 
-func (s *Server) serveConn(c net.Conn) {
+func (s *Server) serveConn(c net.Conn, h Handler) {
 	defer s.wg.Done()
 	defer func() {
 		if r := recover(); r != nil {
@@ -114,7 +118,7 @@ func (s *Server) serveConn(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	s.Handler(s.ctx, c)
+	h(s.ctx, c)
 }
 
 // NumConns returns the number of open connections.

@@ -1,0 +1,112 @@
+package proxycore
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/moxifleet/moxi/mapstore"
+)
+
+// bucket is the running state of one proxied bucket: its behavior, its
+// statistics, its concurrency limit and the servers of its current map.
+type bucket struct {
+	cfg    Bucket
+	beh    *Behavior
+	stats  counters
+	sem    chan struct{} // downstream_max tokens; nil means unlimited
+	logger *slog.Logger
+
+	route atomic.Pointer[routing]
+	mu    sync.Mutex         // guards servers and rebuilding route
+	byAdr map[string]*server // every server this bucket has used
+}
+
+// routing pairs a map with the server objects of its entries, by index.
+type routing struct {
+	m       *mapstore.Map
+	servers []*server
+}
+
+func newBucket(cfg Bucket, threads int, lg *slog.Logger) *bucket {
+	b := &bucket{cfg: cfg, logger: lg, byAdr: make(map[string]*server)}
+	b.beh = &b.cfg.Behavior
+	if n := b.beh.DownstreamMax; n > 0 {
+		// moxi's limit is per worker thread; keep the total the same.
+		b.sem = make(chan struct{}, n*max(threads, 1))
+	}
+	return b
+}
+
+// routing returns the routing for the map in force, rebuilding it when the
+// MapSource has moved on. Servers that stay keep their connections.
+func (b *bucket) routing() *routing {
+	m := b.cfg.Maps.Current()
+	if rt := b.route.Load(); rt != nil && rt.m == m {
+		return rt
+	}
+	if m == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if rt := b.route.Load(); rt != nil && rt.m == m {
+		return rt
+	}
+	rt := &routing{m: m, servers: make([]*server, len(m.Servers))}
+	for i, s := range m.Servers {
+		rt.servers[i] = b.serverFor(s)
+	}
+	b.route.Store(rt)
+	return rt
+}
+
+func (b *bucket) serverFor(s mapstore.Server) *server {
+	srv := newServer(s, b.beh, &b.stats, b.logger)
+	if old, ok := b.byAdr[srv.addr]; ok {
+		return old
+	}
+	b.byAdr[srv.addr] = srv
+	return srv
+}
+
+// acquire takes a downstream_max token, waiting up to wait_queue_timeout.
+func (b *bucket) acquire() bool {
+	if b.sem == nil {
+		return true
+	}
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	default:
+	}
+	wait := b.beh.WaitQueueTimeout
+	if wait <= 0 {
+		b.sem <- struct{}{}
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	case <-t.C:
+		b.stats.inc(totWaitQueueTimeout)
+		return false
+	}
+}
+
+func (b *bucket) release() {
+	if b.sem != nil {
+		<-b.sem
+	}
+}
+
+func (b *bucket) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.byAdr {
+		s.close()
+	}
+}

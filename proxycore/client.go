@@ -1,0 +1,144 @@
+package proxycore
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/moxifleet/moxi/proxycore/ascii"
+)
+
+// pipelineWindow is how many requests of one client may be in flight
+// before its reader waits for replies to be written.
+const pipelineWindow = 256
+
+// clientConn is one client connection: a reader goroutine parsing and
+// dispatching commands, and a writer goroutine writing replies in order.
+type clientConn struct {
+	srv   *Server
+	b     *bucket
+	c     net.Conn
+	queue chan *request
+	rd    *ascii.Reader
+	br    *bufio.Reader
+}
+
+func (s *Server) serveClient(ctx context.Context, b *bucket, c net.Conn) {
+	b.stats.inc(totUpstream)
+	b.stats.inc(numUpstream)
+	defer b.stats.dec(numUpstream)
+
+	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow)}
+	cc.br = bufio.NewReaderSize(c, 16<<10)
+	if !cc.acceptProtocol() {
+		return
+	}
+	cc.rd = ascii.NewReader(cc.br, s.cfg.MaxItemSize)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	written := make(chan struct{})
+	go cc.writeLoop(bufio.NewWriterSize(c, 16<<10), written)
+	cc.readLoop()
+	close(cc.queue)
+	<-written
+}
+
+// acceptProtocol peeks at the first byte: 0x80 starts a binary client,
+// which this proxy does not serve yet, so the connection is refused with a
+// log line rather than answered with garbage.
+func (cc *clientConn) acceptProtocol() bool {
+	if cc.srv.cfg.Protocol == "binary" {
+		cc.srv.logger.Warn("binary protocol clients are not supported yet; closing", "remote", cc.c.RemoteAddr().String())
+		return false
+	}
+	first, err := cc.br.Peek(1)
+	if err != nil {
+		return false
+	}
+	if first[0] == 0x80 && cc.srv.cfg.Protocol != "ascii" {
+		cc.srv.logger.Warn("binary protocol clients are not supported yet; closing", "remote", cc.c.RemoteAddr().String())
+		return false
+	}
+	return true
+}
+
+func (cc *clientConn) readLoop() {
+	for {
+		r := getRequest(cc)
+		err := cc.rd.Next(&r.cmd)
+		if err != nil {
+			var pe *ascii.Error
+			if !errors.As(err, &pe) {
+				if !errors.Is(err, io.EOF) && !isTimeout(err) {
+					cc.srv.logger.Debug("client read failed", "remote", cc.c.RemoteAddr().String(), "err", err)
+				}
+				putRequest(r)
+				return
+			}
+			r.reply = append(append(r.reply, pe.Reply...), "\r\n"...)
+			r.close = pe.Close
+			r.complete()
+			cc.queue <- r
+			if pe.Close {
+				return
+			}
+			continue
+		}
+		r.started = time.Now()
+		cc.srv.logCommand(cc, &r.cmd)
+		cc.dispatch(r)
+		cc.queue <- r
+		if r.close {
+			return
+		}
+	}
+}
+
+// writeLoop writes each reply once it is ready, in request order, and
+// flushes only when no further reply is already waiting, so pipelined
+// replies share one write.
+func (cc *clientConn) writeLoop(w *bufio.Writer, written chan<- struct{}) {
+	defer close(written)
+	broken := false
+	for r := range cc.queue {
+		select {
+		case <-r.done:
+		default:
+			if w.Buffered() > 0 && !broken {
+				broken = w.Flush() != nil
+			}
+			<-r.done
+		}
+		if !broken {
+			r.writeReply(w)
+		}
+		cc.b.noteDone(r)
+		closeAfter := r.close
+		putRequest(r)
+		if closeAfter || broken {
+			if !broken {
+				_ = w.Flush()
+			}
+			broken = true
+			_ = cc.c.Close() // stops the reader too
+			continue
+		}
+		if len(cc.queue) == 0 && w.Flush() != nil {
+			broken = true
+			_ = cc.c.Close()
+		}
+	}
+}
+
+// noteDone records a finished request's latency.
+func (b *bucket) noteDone(r *request) {
+	if len(r.ops) == 0 {
+		return
+	}
+	b.stats.inc(totCmdCount)
+	b.stats.add(totCmdTime, uint64(time.Since(r.started)/time.Microsecond))
+}

@@ -1,0 +1,78 @@
+package proxycore
+
+import "sync/atomic"
+
+// counter names a proxy statistic. Counters are a fixed array of atomics so
+// that counting on the request path is one atomic add and no map lookup.
+type counter int
+
+// The pstd_stats counters moxi reports in "stats proxy", in its order.
+// Only the ones this proxy can meaningfully count are listed.
+const (
+	numUpstream counter = iota
+	totUpstream
+	numDownstreamConn
+	totDownstreamConn
+	totDownstreamConnectStarted
+	totDownstreamConnect
+	totDownstreamConnectFailed
+	totDownstreamConnectTimeout
+	totDownstreamConnectInterval
+	totDownstreamCloseOnUpstreamClose
+	totDownstreamTimeout
+	totWaitQueueTimeout
+	totAssignDownstream
+	totMultigetKeys
+	totMultigetKeysDedupe
+	totMultigetBytesDedupe
+	totRetry
+	totCmdTime
+	totCmdCount
+	errDownstreamWritePrep
+	numCounters
+)
+
+var counterNames = [numCounters]string{
+	numUpstream:                       "num_upstream",
+	totUpstream:                       "tot_upstream",
+	numDownstreamConn:                 "num_downstream_conn",
+	totDownstreamConn:                 "tot_downstream_conn",
+	totDownstreamConnectStarted:       "tot_downstream_connect_started",
+	totDownstreamConnect:              "tot_downstream_connect",
+	totDownstreamConnectFailed:        "tot_downstream_connect_failed",
+	totDownstreamConnectTimeout:       "tot_downstream_connect_timeout",
+	totDownstreamConnectInterval:      "tot_downstream_connect_interval",
+	totDownstreamCloseOnUpstreamClose: "tot_downstream_close_on_upstream_close",
+	totDownstreamTimeout:              "tot_downstream_timeout",
+	totWaitQueueTimeout:               "tot_wait_queue_timeout",
+	totAssignDownstream:               "tot_assign_downstream",
+	totMultigetKeys:                   "tot_multiget_keys",
+	totMultigetKeysDedupe:             "tot_multiget_keys_dedupe",
+	totMultigetBytesDedupe:            "tot_multiget_bytes_dedupe",
+	totRetry:                          "tot_retry",
+	totCmdTime:                        "tot_cmd_time",
+	totCmdCount:                       "tot_cmd_count",
+	errDownstreamWritePrep:            "err_downstream_write_prep",
+}
+
+// gauges are not reset by "stats proxy reset", as in moxi.
+func (c counter) isGauge() bool { return c == numUpstream || c == numDownstreamConn }
+
+// counters is one bucket's statistics.
+type counters struct {
+	v [numCounters]atomic.Uint64
+}
+
+func (c *counters) inc(k counter)            { c.v[k].Add(1) }
+func (c *counters) add(k counter, n uint64)  { c.v[k].Add(n) }
+func (c *counters) dec(k counter)            { c.v[k].Add(^uint64(0)) }
+func (c *counters) get(k counter) uint64     { return c.v[k].Load() }
+
+func (c *counters) reset() {
+	for k := counter(0); k < numCounters; k++ {
+		if !k.isGauge() {
+			c.v[k].Store(0)
+		}
+	}
+}
+

@@ -1,0 +1,146 @@
+package proxycore
+
+import (
+	"log/slog"
+	"strconv"
+
+	"github.com/moxifleet/moxi/proxycore/ascii"
+)
+
+// dispatch answers local commands at once and sends the rest downstream.
+// It never blocks on a server; replies arrive through opDone.
+func (cc *clientConn) dispatch(r *request) {
+	cmd := &r.cmd
+	switch cmd.Op {
+	case ascii.OpQuit:
+		r.silent, r.close = true, true
+		r.complete()
+	case ascii.OpVersion:
+		r.reply = append(append(append(r.reply, "VERSION "...), cc.srv.cfg.Version...), "\r\n"...)
+		r.complete()
+	case ascii.OpVerbosity:
+		cc.srv.setVerbosity(cmd.Args)
+		r.silent = cmd.NoReply
+		r.reply = append(r.reply, "OK\r\n"...)
+		r.complete()
+	case ascii.OpMetaNoop:
+		r.reply = append(r.reply, "MN\r\n"...)
+		r.complete()
+	case ascii.OpStats:
+		if isProxyStats(cmd.Args) {
+			r.reply = cc.srv.statsProxy(r.reply, cmd.Args)
+			r.complete()
+			return
+		}
+		cc.forward(r, cc.broadcast)
+	case ascii.OpFlushAll:
+		cc.forward(r, cc.broadcast)
+	case ascii.OpGet, ascii.OpGets, ascii.OpGat, ascii.OpGats:
+		cc.forward(r, cc.forwardGet)
+	default:
+		cc.forward(r, cc.forwardKey)
+	}
+}
+
+// forward takes a downstream_max token and the current routing, then
+// hands the request to send. Failures to get either are answered here.
+func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
+	b := cc.b
+	rt := b.routing()
+	if rt == nil || len(rt.servers) == 0 {
+		r.reply = append(r.reply, "SERVER_ERROR proxy out of downstreams\r\n"...)
+		r.complete()
+		return
+	}
+	if !b.acquire() {
+		r.reply = append(r.reply, "SERVER_ERROR proxy wait queue timeout\r\n"...)
+		r.complete()
+		return
+	}
+	r.heldSem = true
+	b.stats.inc(totAssignDownstream)
+	send(r, rt)
+}
+
+// forwardKey sends a single-key command to the key's server.
+func (cc *clientConn) forwardKey(r *request, rt *routing) {
+	cmd := &r.cmd
+	srv := rt.servers[rt.m.Locate(cmd.Key)]
+	kind := replyLine
+	if cmd.Op.IsMeta() {
+		kind = replyMeta
+		if cmd.Quiet {
+			kind = replyMetaQuiet
+		}
+	}
+	o := r.newOp(kind, cc.b.beh.DownstreamRetry)
+	o.out = encodeCommand(o.out, cmd)
+	r.silent = cmd.NoReply
+	r.finish = finishSingle
+	r.left.Store(1)
+	srv.submit(o)
+}
+
+// broadcast sends flush_all or stats to every server and merges replies.
+func (cc *clientConn) broadcast(r *request, rt *routing) {
+	cmd := &r.cmd
+	kind := replyStats
+	r.finish = finishStats
+	if cmd.Op == ascii.OpFlushAll || isStatsLine(cmd.Args) {
+		kind, r.finish = replyLine, finishFirstLine
+	}
+	r.silent = cmd.NoReply
+	for range rt.servers {
+		o := r.newOp(kind, cc.b.beh.DownstreamRetry)
+		o.out = encodeCommand(o.out, cmd)
+	}
+	r.left.Store(int32(len(r.ops)))
+	for i, o := range r.ops {
+		rt.servers[i].submit(o)
+	}
+}
+
+// isStatsLine reports whether a stats group answers one line, not STATs.
+func isStatsLine(args [][]byte) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch string(args[0]) {
+	case "reset":
+		return true
+	case "detail":
+		return len(args) > 1 && string(args[1]) != "dump"
+	}
+	return false
+}
+
+// isProxyStats matches "stats proxy ..." (moxi matched the prefix "prox").
+func isProxyStats(args [][]byte) bool {
+	return len(args) > 0 && len(args[0]) >= 4 && string(args[0][:4]) == "prox"
+}
+
+// setVerbosity applies "verbosity N" to the process log level.
+func (s *Server) setVerbosity(args [][]byte) {
+	if s.deps.Level == nil || len(args) == 0 {
+		return
+	}
+	n, err := strconv.Atoi(string(args[0]))
+	if err != nil {
+		return
+	}
+	s.deps.Level.Set(LevelForVerbosity(n))
+}
+
+// LevelForVerbosity maps moxi's -v count to a log level: 0 warnings and
+// errors, 1 informational, 2 per-command debug, 3 and more internals.
+func LevelForVerbosity(n int) slog.Level {
+	switch {
+	case n <= 0:
+		return slog.LevelWarn
+	case n == 1:
+		return slog.LevelInfo
+	case n == 2:
+		return slog.LevelDebug
+	}
+	return slog.LevelDebug - 4
+}

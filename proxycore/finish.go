@@ -1,0 +1,78 @@
+package proxycore
+
+import (
+	"bufio"
+	"bytes"
+)
+
+// writeReply writes r's reply to the client, if it gets one.
+func (r *request) writeReply(w *bufio.Writer) {
+	switch {
+	case r.silent:
+	case len(r.reply) > 0 || len(r.ops) == 0:
+		_, _ = w.Write(r.reply)
+	case r.cmd.Op.IsRetrieval():
+		r.writeValues(w)
+	default:
+		_, _ = w.Write(r.ops[0].reply)
+	}
+}
+
+// finishSingle turns a failed single-key exchange into moxi's error reply;
+// a successful one is written from the op's reply as it came.
+func finishSingle(r *request) {
+	o := r.ops[0]
+	if o.status != opOK {
+		r.reply = appendDownstreamError(r.reply, o)
+	}
+}
+
+// appendDownstreamError appends moxi's reply for a failed exchange, naming
+// the server's host (never its port or credentials).
+func appendDownstreamError(dst []byte, o *op) []byte {
+	switch o.status {
+	case opTimeout:
+		dst = append(dst, "SERVER_ERROR proxy downstream timeout "...)
+	case opClosed:
+		dst = append(dst, "SERVER_ERROR proxy downstream closed "...)
+	default:
+		dst = append(dst, "SERVER_ERROR proxy write to downstream "...)
+	}
+	return append(append(dst, o.server.host...), "\r\n"...)
+}
+
+// finishFirstLine answers a broadcast whose servers each reply one line
+// (flush_all, stats reset): the first server's answer, or moxi's error
+// when no server answered.
+func finishFirstLine(r *request) {
+	for _, o := range r.ops {
+		if o.status == opOK {
+			r.reply = append(r.reply, o.reply...)
+			return
+		}
+	}
+	r.reply = appendDownstreamError(r.reply, r.ops[0])
+}
+
+// finishStats merges the STAT lines of every server that answered.
+func finishStats(r *request) {
+	var m statsMerger
+	answered := false
+	for _, o := range r.ops {
+		if o.status != opOK {
+			continue
+		}
+		if !bytes.HasPrefix(o.reply, []byte("STAT ")) && !bytes.Equal(o.reply, lineEND) {
+			r.reply = append(r.reply, o.reply...) // ERROR and friends pass through
+			return
+		}
+		answered = true
+		m.addReply(o.reply)
+	}
+	if !answered {
+		r.reply = appendDownstreamError(r.reply, r.ops[0])
+		return
+	}
+	r.reply = m.appendTo(r.reply)
+	r.reply = append(r.reply, lineEND...)
+}

@@ -1,0 +1,108 @@
+package proxycore
+
+import (
+	"bufio"
+
+	"github.com/moxifleet/moxi/proxycore/ascii"
+)
+
+// smallGet is the key count up to which duplicates are found by a linear
+// scan; above it a map is cheaper.
+const smallGet = 16
+
+// forwardGet splits a get over the servers owning its keys: one request
+// per server (more for long gat lines) carrying each distinct key once.
+// The reply is assembled in the client's key order when all are back.
+func (cc *clientConn) forwardGet(r *request, rt *routing) {
+	cmd := &r.cmd
+	r.dedupe(cmd.Keys)
+	b := cc.b
+	if n := len(cmd.Keys); n > 1 {
+		b.stats.add(totMultigetKeys, uint64(n))
+		if d := n - len(r.slots); d > 0 {
+			b.stats.add(totMultigetKeysDedupe, uint64(d))
+		}
+	}
+	perServer := r.perServer(len(rt.servers))
+	targets := r.targets[:0]
+	limit := cmd.Op == ascii.OpGat || cmd.Op == ascii.OpGats
+	for i := range r.slots {
+		si := rt.m.Locate(r.slots[i].key)
+		o := perServer[si]
+		if o == nil || (limit && len(o.out)+len(r.slots[i].key) > getLineLimit) {
+			if o != nil {
+				o.out = append(o.out, "\r\n"...)
+			}
+			o = r.newOp(replyValues, b.beh.DownstreamRetry)
+			o.out = startGet(o.out, cmd)
+			perServer[si] = o
+			targets = append(targets, rt.servers[si])
+		}
+		o.out = append(append(o.out, ' '), r.slots[i].key...)
+		o.slots = append(o.slots, int32(i))
+	}
+	for _, o := range r.ops {
+		if o.out[len(o.out)-1] != '\n' {
+			o.out = append(o.out, "\r\n"...)
+		}
+	}
+	r.targets = targets
+	r.left.Store(int32(len(r.ops)))
+	for i, o := range r.ops {
+		targets[i].submit(o)
+	}
+}
+
+// perServer returns r's reusable per-server op table, cleared.
+func (r *request) perServer(n int) []*op {
+	if cap(r.byServer) < n {
+		r.byServer = make([]*op, n)
+	}
+	r.byServer = r.byServer[:n]
+	clear(r.byServer)
+	return r.byServer
+}
+
+// dedupe fills r.slots with the distinct keys and r.keySlots with each
+// client key's slot.
+func (r *request) dedupe(keys [][]byte) {
+	useMap := len(keys) > smallGet
+	if useMap && r.index == nil {
+		r.index = make(map[string]int32, len(keys))
+	}
+	for _, k := range keys {
+		idx := int32(-1)
+		if useMap {
+			if i, ok := r.index[string(k)]; ok {
+				idx = i
+			}
+		} else {
+			for i := range r.slots {
+				if string(r.slots[i].key) == string(k) {
+					idx = int32(i)
+					break
+				}
+			}
+		}
+		if idx < 0 {
+			idx = int32(len(r.slots))
+			r.slots = append(r.slots, slot{key: k})
+			if useMap {
+				r.index[string(k)] = idx
+			}
+		}
+		r.keySlots = append(r.keySlots, idx)
+	}
+}
+
+// writeValues writes the VALUE block of every client key that hit, in the
+// client's order, straight from the servers' reply buffers, then END.
+func (r *request) writeValues(w *bufio.Writer) {
+	for _, si := range r.keySlots {
+		s := &r.slots[si]
+		if s.op != nil && s.op.status == opOK {
+			_, _ = w.Write(s.op.reply[s.start:s.end])
+		}
+	}
+	_, _ = w.WriteString("END\r\n")
+}

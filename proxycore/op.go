@@ -1,0 +1,51 @@
+package proxycore
+
+import "time"
+
+// replyKind tells a downstream reader how to find the end of a reply.
+type replyKind uint8
+
+const (
+	// replyLine is a single line: storage, delete, incr/decr, touch,
+	// flush_all, verbosity, stats reset.
+	replyLine replyKind = iota
+	// replyValues is VALUE blocks then END: get, gets, gat, gats.
+	replyValues
+	// replyStats is STAT lines then END.
+	replyStats
+	// replyMeta is one meta reply: a line, plus a data block after "VA n".
+	replyMeta
+	// replyMetaQuiet is the replies of a quiet meta command followed by the
+	// "mn" the proxy appended, up to and including "MN".
+	replyMetaQuiet
+)
+
+// opStatus is how a downstream exchange ended.
+type opStatus uint8
+
+const (
+	opOK opStatus = iota
+	opConnectFailed // no connection could be had: refused, blacklisted
+	opTimeout       // downstream_timeout expired
+	opClosed        // the connection closed before the reply was complete
+)
+
+// op is one exchange with one server: the bytes of one request and the
+// reply read back. A client request owns one op per server it touches.
+type op struct {
+	parent  *request
+	server  *server
+	out     []byte    // request bytes to write
+	kind    replyKind // how to read the reply
+	reply   []byte    // raw reply bytes
+	status  opStatus
+	retries int       // retries left when the connection closes first
+	slots   []int32   // multi-get: the request's key slots asked of this server
+	sentAt  time.Time // when the request was flushed to the server
+}
+
+func (o *op) reset() {
+	o.parent, o.server = nil, nil
+	o.out, o.reply, o.slots = o.out[:0], o.reply[:0], o.slots[:0]
+	o.status, o.retries = opOK, 0
+}

@@ -1,0 +1,125 @@
+package proxycore
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/moxifleet/moxi/proxycore/ascii"
+)
+
+// slot is one distinct key of a get: where its VALUE block landed.
+type slot struct {
+	key        []byte
+	op         *op // the op whose reply holds the block; nil for a miss
+	start, end int32
+}
+
+// request is one client command on its way through the proxy. Requests and
+// their ops are pooled and reused, buffers included.
+type request struct {
+	cmd     ascii.Request
+	conn    *clientConn
+	started time.Time
+
+	reply  []byte // a reply built by the proxy itself
+	silent bool   // noreply: nothing goes to the client
+	close  bool   // close the client connection after this reply
+	done   chan struct{}
+
+	ops      []*op
+	left     atomic.Int32 // ops not finished yet
+	slots    []slot
+	keySlots []int32 // for each client key, its slot
+	index    map[string]int32
+	byServer []*op    // forwardGet's per-server table, reused
+	targets  []*server // forwardGet's op targets, reused
+	finish   func(*request) // builds the reply once every op is done
+	heldSem  bool           // holds a downstream_max token
+	gone     atomic.Bool    // the client went away
+}
+
+var requestPool = sync.Pool{New: func() any {
+	return &request{done: make(chan struct{}, 1)}
+}}
+
+func getRequest(c *clientConn) *request {
+	r := requestPool.Get().(*request)
+	r.conn = c
+	return r
+}
+
+func putRequest(r *request) {
+	for _, o := range r.ops {
+		o.reset()
+		opPool.Put(o)
+	}
+	clear(r.ops)
+	r.ops = r.ops[:0]
+	r.reply = r.reply[:0]
+	r.silent, r.close, r.heldSem = false, false, false
+	r.slots, r.keySlots = r.slots[:0], r.keySlots[:0]
+	if r.index != nil {
+		clear(r.index)
+	}
+	clear(r.targets)
+	r.targets = r.targets[:0]
+	clear(r.byServer)
+	r.finish = nil
+	r.conn = nil
+	r.gone.Store(false)
+	requestPool.Put(r)
+}
+
+var opPool = sync.Pool{New: func() any { return new(op) }}
+
+// newOp returns an op of r for the given reply kind, counted in r.left.
+func (r *request) newOp(kind replyKind, retries int) *op {
+	o := opPool.Get().(*op)
+	o.parent, o.kind, o.retries = r, kind, retries
+	r.ops = append(r.ops, o)
+	return o
+}
+
+// complete marks a request whose reply is ready.
+func (r *request) complete() { r.done <- struct{}{} }
+
+// opDone is called once per op, from whichever goroutine finished it. The
+// last one builds the reply and wakes the client's writer.
+func (r *request) opDone(o *op) {
+	if r.left.Add(-1) != 0 {
+		return
+	}
+	if r.finish != nil {
+		r.finish(r)
+	}
+	if r.heldSem {
+		r.conn.b.release()
+	}
+	r.complete()
+}
+
+func (r *request) abandoned() bool { return r.gone.Load() }
+
+// matchSlot finds, from cursor on, the slot of o that asked for key, and
+// records that its block starts at start. It returns the slot's position in
+// o.slots, or -1 past the end when nothing matches (a server answering a
+// key it was not asked for).
+func (r *request) matchSlot(o *op, cursor int, key []byte, start int) int {
+	for i := max(cursor, 0); i < len(o.slots); i++ {
+		s := &r.slots[o.slots[i]]
+		if string(s.key) == string(key) {
+			s.start = int32(start)
+			return i
+		}
+	}
+	return -1
+}
+
+// endSlot records where the block matched at cursor ends.
+func (r *request) endSlot(o *op, cursor int, end int) {
+	if cursor >= 0 && cursor < len(o.slots) {
+		s := &r.slots[o.slots[cursor]]
+		s.op, s.end = o, int32(end)
+	}
+}

@@ -7,7 +7,10 @@ const (
 	// KetamaWeighted is libmemcached's MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA
 	// with weighting on (moxi's default for host lists).
 	KetamaWeighted Distribution = iota
-	// Ketama is libmemcached's unweighted ketama (100 points per server).
+	// Ketama is moxi's unweighted ketama: 100 points per server, MD5 for
+	// keys and points (libmemcached 1.x CONSISTENT_KETAMA with
+	// MEMCACHED_HASH_MD5, as moxi's libmemcached 0.3x copy set it).
+	// Server weights are ignored.
 	Ketama
 	// Modula is hash(key) % len(servers) with libmemcached's default
 	// one-at-a-time hash.

@@ -26,6 +26,9 @@ type dconn struct {
 	pending chan *op      // written, awaiting their replies, in order
 	conn    net.Conn      // set once connected; read by kill
 	quit    chan struct{} // closed by kill
+
+	dl          sync.Mutex // guards outstanding and the read deadline
+	outstanding int        // ops handed to the reader, not yet answered
 }
 
 // maxPending bounds the ops in flight on one connection; the writer waits
@@ -115,7 +118,8 @@ func isTimeout(err error) bool {
 }
 
 // writeLoop writes queued ops in batches: everything queued since the last
-// flush goes out in one write.
+// flush goes out in one write. Ops enter pending before their bytes are
+// written, so the reader always knows whom a reply belongs to.
 func (d *dconn) writeLoop(w *bufio.Writer) {
 	for {
 		select {
@@ -127,33 +131,73 @@ func (d *dconn) writeLoop(w *bufio.Writer) {
 		batch := d.queue
 		d.queue = d.spare[:0]
 		d.mu.Unlock()
-		now := time.Now()
-		for i, o := range batch {
-			o.sentAt = now
+		if !d.handOver(batch) {
+			return
+		}
+		for _, o := range batch {
 			if _, err := w.Write(o.out); err != nil {
-				d.failBatch(batch[i:], err)
+				d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
+				d.kill(opClosed)
 				return
 			}
-			select {
-			case d.pending <- o:
-			case <-d.quit:
-				d.requeue(batch[i:])
-				return
-			}
-			batch[i] = nil
 		}
 		if err := w.Flush(); err != nil {
+			d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
 			d.kill(opClosed)
 			return
 		}
+		clear(batch)
 		d.spare = batch[:0]
 	}
 }
 
-func (d *dconn) failBatch(batch []*op, err error) {
-	d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
-	d.requeue(batch)
-	d.kill(opClosed)
+// handOver moves a batch to pending and arms the read deadline when the
+// connection was idle. It returns false when the connection died meanwhile;
+// the ops not handed over are then sent elsewhere.
+func (d *dconn) handOver(batch []*op) bool {
+	now := time.Now()
+	for i, o := range batch {
+		o.sentAt = now
+		select {
+		case d.pending <- o:
+		case <-d.quit:
+			d.requeue(batch[i:])
+			return false
+		}
+	}
+	d.dl.Lock()
+	if d.outstanding == 0 {
+		d.armDeadline(now)
+	}
+	d.outstanding += len(batch)
+	d.dl.Unlock()
+	return true
+}
+
+// armDeadline sets the read deadline one downstream_timeout from now, or
+// clears it. Called with dl held.
+func (d *dconn) armDeadline(now time.Time) {
+	if t := d.srv.beh.DownstreamTimeout; t > 0 {
+		if now.IsZero() {
+			_ = d.conn.SetReadDeadline(time.Time{})
+		} else {
+			_ = d.conn.SetReadDeadline(now.Add(t))
+		}
+	}
+}
+
+// answered notes one reply read. The deadline then measures the wait for
+// the next reply from now: a server that makes no progress for
+// downstream_timeout times out, one that is merely busy does not.
+func (d *dconn) answered() {
+	d.dl.Lock()
+	d.outstanding--
+	if d.outstanding == 0 {
+		d.armDeadline(time.Time{})
+	} else {
+		d.armDeadline(time.Now())
+	}
+	d.dl.Unlock()
 }
 
 // requeue sends ops that were never written to another connection: they

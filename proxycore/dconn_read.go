@@ -5,30 +5,32 @@ import (
 	"time"
 )
 
-// readLoop reads one reply per pending op, in order. A read error or a
-// timeout kills the connection; the op being read is finished here and the
-// rest by kill.
+// readLoop reads one reply per pending op, in order. It waits for bytes
+// before taking the op, so an idle connection that the server closes is
+// noticed at once and dropped, rather than found dead by the next request.
 func (d *dconn) readLoop(r *bufio.Reader) {
-	timeout := d.srv.beh.DownstreamTimeout
 	for {
+		_, err := r.Peek(1)
 		var o *op
 		select {
 		case o = <-d.pending:
-		case <-d.quit:
-			d.drainPending(d.deathCause())
+		default:
+		}
+		if err != nil {
+			d.failRead(o, err, false)
 			return
 		}
-		if timeout > 0 {
-			_ = d.conn.SetReadDeadline(o.sentAt.Add(timeout))
+		if o == nil {
+			d.srv.logger.Warn("downstream sent bytes nobody asked for; closing", "server", d.srv.addr)
+			d.kill(opClosed)
+			return
 		}
-		started := r.Buffered() > 0
-		err := readReply(r, o)
-		if err == nil {
-			o.parent.opDone(o)
-			continue
+		if err := readReply(r, o); err != nil {
+			d.failRead(o, err, true)
+			return
 		}
-		d.failRead(o, err, started || len(o.reply) > 0)
-		return
+		d.answered()
+		o.parent.opDone(o)
 	}
 }
 
@@ -36,6 +38,10 @@ func (d *dconn) readLoop(r *bufio.Reader) {
 // kill, everything behind it) as timed out; a close before any reply byte
 // lets o be retried; anything else fails o as closed.
 func (d *dconn) failRead(o *op, err error, partial bool) {
+	if o == nil { // idle: the server closed or the proxy is shutting down
+		d.kill(opClosed)
+		return
+	}
 	cause := opClosed
 	if isTimeout(err) {
 		cause = opTimeout

@@ -1,0 +1,81 @@
+package proxycore
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+// benchProxy starts n memcached servers and a proxy in front of them.
+func benchProxy(b *testing.B, n int) string {
+	b.Helper()
+	var addrs []string
+	for i := 0; i < n; i++ {
+		addrs = append(addrs, proxytestStart(b))
+	}
+	return startBenchProxy(b, addrs)
+}
+
+// BenchmarkGetPipelined measures single-key gets, 32 in flight per write.
+func BenchmarkGetPipelined(b *testing.B) {
+	addr := benchProxy(b, 2)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	fmt.Fprintf(c, "set bk 0 0 100\r\n%s\r\n", strings.Repeat("v", 100))
+	if l, _ := r.ReadString('\n'); l != "STORED\r\n" {
+		b.Fatalf("set: %q", l)
+	}
+	const depth = 32
+	batch := []byte(strings.Repeat("get bk\r\n", depth))
+	reply := make([]byte, depth*len("VALUE bk 0 100\r\n"+strings.Repeat("v", 100)+"\r\nEND\r\n"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += depth {
+		if _, err := c.Write(batch); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMultiGet100 measures 100-key gets spread over four servers.
+func BenchmarkMultiGet100(b *testing.B) {
+	addr := benchProxy(b, 4)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	var req strings.Builder
+	req.WriteString("get")
+	want := 0
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(c, "set mk%d 0 0 10 noreply\r\n0123456789\r\n", i)
+		fmt.Fprintf(&req, " mk%d", i)
+		want += len(fmt.Sprintf("VALUE mk%d 0 10\r\n0123456789\r\n", i))
+	}
+	req.WriteString("\r\n")
+	want += len("END\r\n")
+	line := []byte(req.String())
+	reply := make([]byte, want)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(line); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

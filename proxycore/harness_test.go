@@ -1,0 +1,162 @@
+package proxycore
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/moxifleet/moxi/mapstore"
+	"github.com/moxifleet/moxi/proxycore/proxytest"
+)
+
+const pkgName = "proxycore"
+
+// testProxy is a proxy listening on loopback in front of given servers.
+type testProxy struct {
+	addr string
+	srv  *Server
+}
+
+// startProxy runs a proxy over addrs ("host:port") with beh adjusted by
+// tweak, and stops it when the test ends.
+func startProxy(t *testing.T, addrs []string, tweak func(*Behavior)) *testProxy {
+	t.Helper()
+	var servers []mapstore.Server
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		p, _ := net.LookupPort("tcp", port)
+		servers = append(servers, mapstore.Server{Host: host, Port: p})
+	}
+	m, err := mapstore.NewServerListMap(servers, mapstore.KetamaWeighted)
+	if err != nil {
+		t.Fatalf("map: %v", err)
+	}
+	beh := DefaultBehavior()
+	beh.DownstreamProtocol = "ascii"
+	if tweak != nil {
+		tweak(&beh)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	cfg := Config{Version: "test", Threads: 4, ConfType: "static",
+		Buckets: []Bucket{{Port: port, Name: "default", Behavior: beh, Maps: StaticMap{M: m}}}}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := New(cfg, Deps{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(port, ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return &testProxy{addr: ln.Addr().String(), srv: srv}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// memcacheds starts n real memcached servers and returns their addresses.
+func memcacheds(t *testing.T, n int, args ...string) ([]*proxytest.Memcached, []string) {
+	t.Helper()
+	var ms []*proxytest.Memcached
+	var addrs []string
+	for i := 0; i < n; i++ {
+		m := proxytest.StartMemcached(t, pkgName, args...)
+		ms = append(ms, m)
+		addrs = append(addrs, m.Addr)
+	}
+	return ms, addrs
+}
+
+// client is a raw text-protocol connection for tests.
+type client struct {
+	t *testing.T
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &client{t: t, c: c, r: bufio.NewReaderSize(c, 1<<20)}
+}
+
+func (c *client) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.c, s); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *client) line() string {
+	c.t.Helper()
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("read line: %v (partial %q)", err, l)
+	}
+	return l
+}
+
+// expect reads len(want) bytes and compares them with want.
+func (c *client) expect(want string) {
+	c.t.Helper()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c.r, got); err != nil {
+		c.t.Fatalf("read %d bytes: %v (got %q, want %q)", len(want), err, got, want)
+	}
+	if string(got) != want {
+		c.t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// proxytestStart starts one memcached for a benchmark.
+func proxytestStart(b *testing.B) string {
+	return proxytest.StartMemcached(b, pkgName).Addr
+}
+
+// startBenchProxy is startProxy for benchmarks.
+func startBenchProxy(b *testing.B, addrs []string) string {
+	var servers []mapstore.Server
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		p, _ := net.LookupPort("tcp", port)
+		servers = append(servers, mapstore.Server{Host: host, Port: p})
+	}
+	m, err := mapstore.NewServerListMap(servers, mapstore.KetamaWeighted)
+	if err != nil {
+		b.Fatal(err)
+	}
+	beh := DefaultBehavior()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	srv, err := New(Config{Version: "bench", Threads: 4,
+		Buckets: []Bucket{{Port: port, Name: "default", Behavior: beh, Maps: StaticMap{M: m}}}},
+		Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(port, ln) }()
+	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return ln.Addr().String()
+}

@@ -1,0 +1,218 @@
+package proxycore
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moxifleet/moxi/proxycore/proxytest"
+)
+
+// TestMultiGetOrderAcrossServers stores keys through the proxy, checks
+// they really spread over four servers, and reads them back in one get
+// with duplicates and misses: values come in the client's key order.
+func TestMultiGetOrderAcrossServers(t *testing.T) {
+	_, addrs := memcacheds(t, 4)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	const n = 100
+	for i := 0; i < n; i++ {
+		c.send(fmt.Sprintf("set key%d 0 0 %d\r\nval%d\r\n", i, len(fmt.Sprint(i))+3, i))
+	}
+	for i := 0; i < n; i++ {
+		c.expect("STORED\r\n")
+	}
+	perServer := make([]int, len(addrs))
+	for si, a := range addrs {
+		d := dial(t, a)
+		for i := 0; i < n; i++ {
+			d.send(fmt.Sprintf("mg key%d\r\n", i))
+			if d.line() == "HD\r\n" {
+				perServer[si]++
+			}
+		}
+	}
+	total := 0
+	for si, k := range perServer {
+		if k == 0 {
+			t.Errorf("server %d holds no keys: %v", si, perServer)
+		}
+		total += k
+	}
+	if total != n {
+		t.Fatalf("keys found on servers = %d, want %d (each key on exactly one)", total, n)
+	}
+	var req, want strings.Builder
+	req.WriteString("get")
+	for i := n - 1; i >= 0; i-- {
+		fmt.Fprintf(&req, " key%d nosuch%d key%d", i, i, i)
+		v := fmt.Sprintf("val%d", i)
+		fmt.Fprintf(&want, "VALUE key%d 0 %d\r\n%s\r\nVALUE key%d 0 %d\r\n%s\r\n", i, len(v), v, i, len(v), v)
+	}
+	c.send(req.String() + "\r\n")
+	c.expect(want.String() + "END\r\n")
+}
+
+// TestTenThousandKeyGet sends one get of 10,000 keys over four servers.
+func TestTenThousandKeyGet(t *testing.T) {
+	_, addrs := memcacheds(t, 4)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	const n = 10000
+	var sets strings.Builder
+	for i := 0; i < n; i += 2 { // every other key exists
+		fmt.Fprintf(&sets, "set k%05d 0 0 5 noreply\r\n%05d\r\n", i, i)
+	}
+	c.send(sets.String())
+	var req, want strings.Builder
+	req.WriteString("get")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&req, " k%05d", i)
+		if i%2 == 0 {
+			fmt.Fprintf(&want, "VALUE k%05d 0 5\r\n%05d\r\n", i, i)
+		}
+	}
+	c.send(req.String() + "\r\n")
+	c.expect(want.String() + "END\r\n")
+}
+
+// TestPipelining writes 1,000 mixed requests in one write before reading.
+func TestPipelining(t *testing.T) {
+	_, addrs := memcacheds(t, 3)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	var req, want strings.Builder
+	for i := 0; i < 250; i++ {
+		fmt.Fprintf(&req, "set p%d 0 0 4\r\nv%03d\r\nget p%d\r\nincr p%d 1\r\ndelete p%d\r\n", i, i, i, i, i)
+		fmt.Fprintf(&want, "STORED\r\nVALUE p%d 0 4\r\nv%03d\r\nEND\r\n", i, i)
+		want.WriteString("CLIENT_ERROR cannot increment or decrement non-numeric value\r\nDELETED\r\n")
+	}
+	c.send(req.String())
+	c.expect(want.String())
+}
+
+// TestLargeValue passes a value at the 1 MiB item limit through intact.
+func TestLargeValue(t *testing.T) {
+	_, addrs := memcacheds(t, 2)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	v := strings.Repeat("0123456789abcdef", (1<<20-512)/16)
+	c.send(fmt.Sprintf("set big 0 0 %d\r\n%s\r\nget big\r\n", len(v), v))
+	c.expect(fmt.Sprintf("STORED\r\nVALUE big 0 %d\r\n%s\r\nEND\r\n", len(v), v))
+}
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr().String()
+	ln.Close()
+	return a
+}
+
+// keyOn finds a key that the proxy's map puts on server index want.
+func keyOn(t *testing.T, p *testProxy, want int, prefix string) string {
+	for _, b := range p.srv.buckets {
+		rt := b.routing()
+		for i := 0; i < 10000; i++ {
+			k := fmt.Sprintf("%s%d", prefix, i)
+			if rt.m.Locate([]byte(k)) == want {
+				return k
+			}
+		}
+	}
+	t.Fatalf("no key maps to server %d", want)
+	return ""
+}
+
+// TestDeadServer: keys of a server that refuses connections fail with
+// moxi's write error (gets read as misses); the other server's keys work.
+func TestDeadServer(t *testing.T) {
+	_, addrs := memcacheds(t, 1)
+	addrs = append(addrs, deadAddr(t))
+	p := startProxy(t, addrs, nil)
+	live, dead := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "dead")
+	c := dial(t, p.addr)
+	c.send("set " + live + " 0 0 1\r\nx\r\n")
+	c.expect("STORED\r\n")
+	c.send("set " + dead + " 0 0 1\r\nx\r\n")
+	c.expect("SERVER_ERROR proxy write to downstream 127.0.0.1\r\n")
+	c.send("get " + dead + "\r\n")
+	c.expect("END\r\n")
+	c.send("get " + dead + " " + live + "\r\n")
+	c.expect("VALUE " + live + " 0 1\r\nx\r\nEND\r\n")
+}
+
+// TestStalledServer: a SIGSTOPped server costs its keys a timeout error
+// within downstream_timeout; the other server keeps answering.
+func TestStalledServer(t *testing.T) {
+	ms, addrs := memcacheds(t, 2)
+	p := startProxy(t, addrs, func(b *Behavior) { b.DownstreamTimeout = 300 * time.Millisecond })
+	live, stalled := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "stall")
+	c := dial(t, p.addr)
+	c.send("set " + live + " 0 0 1\r\nx\r\nset " + stalled + " 0 0 1\r\ny\r\n")
+	c.expect("STORED\r\nSTORED\r\n")
+	if err := ms[1].Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer ms[1].Cmd.Process.Signal(syscall.SIGCONT)
+	start := time.Now()
+	c.send("set " + stalled + " 0 0 1\r\nz\r\n")
+	c.expect("SERVER_ERROR proxy downstream timeout 127.0.0.1\r\n")
+	c.send("get " + stalled + " " + live + "\r\n")
+	c.expect("VALUE " + live + " 0 1\r\nx\r\nEND\r\n")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stalled server held the client %v", d)
+	}
+	c.send("get " + live + "\r\n")
+	c.expect("VALUE " + live + " 0 1\r\nx\r\nEND\r\n")
+}
+
+// TestBlacklist: after more than connect_max_errors failures the server is
+// not dialled again until connect_retry_interval passes.
+func TestBlacklist(t *testing.T) {
+	dead := deadAddr(t)
+	p := startProxy(t, []string{dead}, func(b *Behavior) {
+		b.ConnectMaxErrors = 1
+		b.ConnectRetryInterval = time.Hour
+	})
+	c := dial(t, p.addr)
+	for i := 0; i < 5; i++ {
+		c.send("delete k\r\n")
+		c.expect("SERVER_ERROR proxy write to downstream 127.0.0.1\r\n")
+	}
+	var b *bucket
+	for _, x := range p.srv.buckets {
+		b = x
+	}
+	started := b.stats.get(totDownstreamConnectStarted)
+	if started != 2 {
+		t.Fatalf("connect attempts = %d, want 2 (blacklisted after the second failure)", started)
+	}
+	if got := b.stats.get(totDownstreamConnectInterval); got != 3 {
+		t.Fatalf("tot_downstream_connect_interval = %d, want 3", got)
+	}
+}
+
+// TestServerRestartRetries: a server restarted under the proxy leaves
+// dead pooled connections; the next request is retried on a fresh one.
+func TestServerRestartRetries(t *testing.T) {
+	ms, addrs := memcacheds(t, 1)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	for i := 0; i < 8; i++ { // open every pooled connection
+		c.send("set a 0 0 1\r\nx\r\n")
+		c.expect("STORED\r\n")
+	}
+	ms[0].Stop()
+	proxytest.StartMemcachedOnPort(t, pkgName, ms[0].Port)
+	for i := 0; i < 8; i++ {
+		c.send("set a 0 0 1\r\ny\r\n")
+		c.expect("STORED\r\n")
+	}
+}

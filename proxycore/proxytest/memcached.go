@@ -1,0 +1,116 @@
+package proxytest
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Memcached is a real memcached process started for a test.
+type Memcached struct {
+	Addr string
+	Port int
+	Cmd  *exec.Cmd
+}
+
+// RequireTool returns the path of a program on PATH. Without it the test
+// fails when CI=true (CI must have every tool) and is skipped otherwise;
+// either way the message names the package.
+func RequireTool(t testing.TB, pkg, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := pkg + ": " + name + " not found on PATH (apt-get install -y " + name + ")"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// StartMemcached starts memcached on a free loopback port with extra args
+// and stops it when the test ends.
+func StartMemcached(t testing.TB, pkg string, args ...string) *Memcached {
+	t.Helper()
+	for attempt := 0; attempt < 5; attempt++ {
+		if m := startOn(t, pkg, FreePort(t), args); m != nil {
+			return m
+		}
+	}
+	t.Fatalf("%s: memcached did not start", pkg)
+	return nil
+}
+
+// StartMemcachedOnPort starts memcached on a given loopback port, e.g. to
+// bring a server back where a killed one was.
+func StartMemcachedOnPort(t testing.TB, pkg string, port int, args ...string) *Memcached {
+	t.Helper()
+	m := startOn(t, pkg, port, args)
+	if m == nil {
+		t.Fatalf("%s: memcached did not start on port %d", pkg, port)
+	}
+	return m
+}
+
+func startOn(t testing.TB, pkg string, port int, args []string) *Memcached {
+	t.Helper()
+	bin := RequireTool(t, pkg, "memcached")
+	full := append([]string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-t", "1"}, args...)
+	if os.Geteuid() == 0 {
+		full = append(full, "-u", "root")
+	}
+	cmd := exec.Command(bin, full...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: start memcached: %v", pkg, err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if !WaitListening(addr, 5*time.Second) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil
+	}
+	m := &Memcached{Addr: addr, Port: port, Cmd: cmd}
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// Stop kills the process (resuming it first if it was stopped).
+func (m *Memcached) Stop() {
+	if m.Cmd.ProcessState != nil {
+		return
+	}
+	_ = m.Cmd.Process.Signal(syscall.SIGCONT)
+	_ = m.Cmd.Process.Kill()
+	_ = m.Cmd.Wait()
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// WaitListening polls addr until it accepts a connection or d passes.
+func WaitListening(addr string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}

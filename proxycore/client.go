@@ -24,6 +24,8 @@ type clientConn struct {
 	queue chan *request
 	rd    *ascii.Reader
 	br    *bufio.Reader
+	// affinity picks this client's connection slot on every server.
+	affinity uint32
 }
 
 func (s *Server) serveClient(ctx context.Context, b *bucket, c net.Conn) {
@@ -31,7 +33,8 @@ func (s *Server) serveClient(ctx context.Context, b *bucket, c net.Conn) {
 	b.stats.inc(numUpstream)
 	defer b.stats.dec(numUpstream)
 
-	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow)}
+	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow),
+		affinity: s.nextAffinity.Add(1)}
 	cc.br = bufio.NewReaderSize(c, 16<<10)
 	if !cc.acceptProtocol() {
 		return
@@ -79,7 +82,11 @@ func (cc *clientConn) readLoop() {
 				putRequest(r)
 				return
 			}
-			r.reply = append(append(r.reply, pe.Reply...), "\r\n"...)
+			if pe.Reply == "" {
+				r.silent = true // noreply errors and silent closes
+			} else {
+				r.reply = append(append(r.reply, pe.Reply...), "\r\n"...)
+			}
 			r.close = pe.Close
 			r.complete()
 			cc.queue <- r
@@ -91,8 +98,9 @@ func (cc *clientConn) readLoop() {
 		r.started = time.Now()
 		cc.srv.logCommand(cc, &r.cmd)
 		cc.dispatch(r)
+		closing := r.close // r belongs to the writer once queued
 		cc.queue <- r
-		if r.close {
+		if closing {
 			return
 		}
 	}

@@ -63,10 +63,10 @@ type counters struct {
 	v [numCounters]atomic.Uint64
 }
 
-func (c *counters) inc(k counter)            { c.v[k].Add(1) }
-func (c *counters) add(k counter, n uint64)  { c.v[k].Add(n) }
-func (c *counters) dec(k counter)            { c.v[k].Add(^uint64(0)) }
-func (c *counters) get(k counter) uint64     { return c.v[k].Load() }
+func (c *counters) inc(k counter)           { c.v[k].Add(1) }
+func (c *counters) add(k counter, n uint64) { c.v[k].Add(n) }
+func (c *counters) dec(k counter)           { c.v[k].Add(^uint64(0)) }
+func (c *counters) get(k counter) uint64    { return c.v[k].Load() }
 
 func (c *counters) reset() {
 	for k := counter(0); k < numCounters; k++ {
@@ -75,4 +75,3 @@ func (c *counters) reset() {
 		}
 	}
 }
-

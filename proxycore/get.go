@@ -2,6 +2,7 @@ package proxycore
 
 import (
 	"bufio"
+	"hash/maphash"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
 )
@@ -64,34 +65,63 @@ func (r *request) perServer(n int) []*op {
 }
 
 // dedupe fills r.slots with the distinct keys and r.keySlots with each
-// client key's slot.
+// client key's slot. Small gets scan linearly; large ones use an
+// open-addressing table of slot indexes that the request keeps and reuses,
+// so even a 10,000-key get allocates nothing once warm.
 func (r *request) dedupe(keys [][]byte) {
-	useMap := len(keys) > smallGet
-	if useMap && r.index == nil {
-		r.index = make(map[string]int32, len(keys))
+	if len(keys) > smallGet {
+		r.resetTable(len(keys))
 	}
 	for _, k := range keys {
-		idx := int32(-1)
-		if useMap {
-			if i, ok := r.index[string(k)]; ok {
-				idx = i
-			}
+		var idx int32
+		if len(keys) > smallGet {
+			idx = r.tableSlot(k)
 		} else {
-			for i := range r.slots {
-				if string(r.slots[i].key) == string(k) {
-					idx = int32(i)
-					break
-				}
-			}
-		}
-		if idx < 0 {
-			idx = int32(len(r.slots))
-			r.slots = append(r.slots, slot{key: k})
-			if useMap {
-				r.index[string(k)] = idx
-			}
+			idx = r.scanSlot(k)
 		}
 		r.keySlots = append(r.keySlots, idx)
+	}
+}
+
+// scanSlot finds k among the slots by a linear scan, adding it if new.
+func (r *request) scanSlot(k []byte) int32 {
+	for i := range r.slots {
+		if string(r.slots[i].key) == string(k) {
+			return int32(i)
+		}
+	}
+	r.slots = append(r.slots, slot{key: k})
+	return int32(len(r.slots) - 1)
+}
+
+// resetTable sizes the hash table to a power of two at least twice n.
+func (r *request) resetTable(n int) {
+	size := 64
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(r.table) < size {
+		r.table = make([]int32, size)
+	}
+	r.table = r.table[:size]
+	for i := range r.table {
+		r.table[i] = -1
+	}
+}
+
+// tableSlot finds k in the hash table by linear probing, adding it if new.
+func (r *request) tableSlot(k []byte) int32 {
+	mask := uint64(len(r.table) - 1)
+	for h := maphash.Bytes(r.conn.srv.seed, k) & mask; ; h = (h + 1) & mask {
+		idx := r.table[h]
+		if idx < 0 {
+			r.slots = append(r.slots, slot{key: k})
+			r.table[h] = int32(len(r.slots) - 1)
+			return r.table[h]
+		}
+		if string(r.slots[idx].key) == string(k) {
+			return idx
+		}
 	}
 }
 

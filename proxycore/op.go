@@ -24,10 +24,10 @@ const (
 type opStatus uint8
 
 const (
-	opOK opStatus = iota
-	opConnectFailed // no connection could be had: refused, blacklisted
-	opTimeout       // downstream_timeout expired
-	opClosed        // the connection closed before the reply was complete
+	opOK            opStatus = iota
+	opConnectFailed          // no connection could be had: refused, blacklisted
+	opTimeout                // downstream_timeout expired
+	opClosed                 // the connection closed before the reply was complete
 )
 
 // op is one exchange with one server: the bytes of one request and the

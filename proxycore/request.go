@@ -30,10 +30,10 @@ type request struct {
 	ops      []*op
 	left     atomic.Int32 // ops not finished yet
 	slots    []slot
-	keySlots []int32 // for each client key, its slot
-	index    map[string]int32
-	byServer []*op    // forwardGet's per-server table, reused
-	targets  []*server // forwardGet's op targets, reused
+	keySlots []int32        // for each client key, its slot
+	table    []int32        // dedupe's hash table of slot indexes, reused
+	byServer []*op          // forwardGet's per-server table, reused
+	targets  []*server      // forwardGet's op targets, reused
 	finish   func(*request) // builds the reply once every op is done
 	heldSem  bool           // holds a downstream_max token
 	gone     atomic.Bool    // the client went away
@@ -59,9 +59,6 @@ func putRequest(r *request) {
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
 	r.slots, r.keySlots = r.slots[:0], r.keySlots[:0]
-	if r.index != nil {
-		clear(r.index)
-	}
 	clear(r.targets)
 	r.targets = r.targets[:0]
 	clear(r.byServer)

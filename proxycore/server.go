@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
@@ -20,6 +22,9 @@ type Server struct {
 	buckets map[int]*bucket
 	net     *netserve.Server
 	started time.Time
+	// nextAffinity spreads clients over servers' connection slots.
+	nextAffinity atomic.Uint32
+	seed         maphash.Seed // for multi-get de-duplication tables
 }
 
 // New validates cfg and returns a Server ready to Serve.
@@ -30,7 +35,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxItemSize <= 0 {
 		cfg.MaxItemSize = ascii.DefaultMaxItemSize
 	}
-	s := &Server{cfg: cfg, deps: deps, logger: deps.Logger, buckets: make(map[int]*bucket), started: time.Now()}
+	s := &Server{cfg: cfg, deps: deps, logger: deps.Logger, buckets: make(map[int]*bucket), started: time.Now(), seed: maphash.MakeSeed()}
 	for _, bc := range cfg.Buckets {
 		if bc.Maps == nil {
 			return nil, fmt.Errorf("proxycore: bucket %q on port %d has no map source", bc.Name, bc.Port)

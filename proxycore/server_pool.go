@@ -21,7 +21,6 @@ type server struct {
 	stats  *counters
 	logger *slog.Logger
 
-	rr    uint32 // round-robin cursor over slots, guarded by mu
 	mu    sync.Mutex
 	slots []*dconn
 	// blacklisting state, guarded by mu
@@ -56,11 +55,13 @@ func hostForReply(h string) string {
 
 // submit queues o on one of the server's connections, opening one when the
 // chosen slot is empty or dead. It fails o at once while the server is
-// blacklisted.
+// blacklisted. A client always uses the same slot of a server, so that its
+// requests to that server stay in the order it sent them (a set followed
+// by a get of the same key must not race on two connections).
 func (s *server) submit(o *op) {
 	o.server = s
 	for {
-		d, ok := s.pick()
+		d, ok := s.pick(o.parent.conn.affinity)
 		if !ok {
 			s.stats.inc(totDownstreamConnectInterval)
 			o.status = opConnectFailed
@@ -74,14 +75,13 @@ func (s *server) submit(o *op) {
 	}
 }
 
-func (s *server) pick() (*dconn, bool) {
+func (s *server) pick(affinity uint32) (*dconn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.blacklisted(time.Now()) {
 		return nil, false
 	}
-	s.rr++
-	i := int(s.rr) % len(s.slots)
+	i := int(affinity % uint32(len(s.slots)))
 	d := s.slots[i]
 	if d == nil || d.isDead() {
 		d = newDconn(s)

@@ -39,7 +39,8 @@ const (
 // that reuses this Request.
 type Request struct {
 	Op Op
-	// Line is the command line without its trailing "\r\n" or "\n".
+	// Line is the command line without its trailing "\r\n" or "\n". Like
+	// memcached, a NUL byte ends the line: Line stops before it.
 	Line []byte
 	// Tokens is Line split on runs of spaces; Tokens[0] is the command name.
 	Tokens [][]byte
@@ -48,11 +49,14 @@ type Request struct {
 	// with the b flag it is the base64-decoded key. nil otherwise.
 	Key []byte
 	// Keys holds the keys of get/gets/gat/gats in request order, duplicates
-	// kept.
+	// kept. It is empty for "gat <exptime>" with no key, which memcached
+	// accepts (and answers with END).
 	Keys [][]byte
 	// Flags is the client flags of set/add/replace/append/prepend/cas.
 	Flags uint32
-	// Exptime is the expiration of storage commands, touch and gat/gats.
+	// Exptime is the expiration of storage commands, touch and gat/gats,
+	// and the delay of flush_all. Like memcached it is the decimal value
+	// truncated to 32 bits (2147483648 reads as -2147483648).
 	Exptime int64
 	// Cas is the compare value of cas.
 	Cas uint64
@@ -63,25 +67,48 @@ type Request struct {
 	// Data is the value of storage commands and ms, without its "\r\n".
 	Data []byte
 	// MetaFlags are the flag tokens of a meta command, after the key (and
-	// after the datalen of ms), e.g. "v", "T30", "Oabc".
+	// after the datalen of ms), e.g. "v", "T30", "Oabc". For mn and me they
+	// are whatever tokens follow (memcached ignores them).
 	MetaFlags [][]byte
 	// Quiet is set when a meta command carries the q flag.
 	Quiet bool
 	// Base64 is set when a meta command carries the b flag.
 	Base64 bool
 	// Args holds the tokens after the command name for stats, verbosity and
-	// flush_all (e.g. ["proxy","config"] for "stats proxy config").
+	// flush_all (e.g. ["proxy","config"] for "stats proxy config"). A
+	// trailing noreply of verbosity and flush_all is not included.
 	Args [][]byte
+
+	// Keys, MetaFlags and Args are sub-slices of Tokens (capped, so an
+	// append by the caller copies instead of overwriting Tokens). Line,
+	// Tokens and Key live in lineBuf, a decoded base64 key in keyBuf and
+	// Data in dataBuf; all three keep their capacity across commands.
+	lineBuf []byte
+	keyBuf  []byte
+	dataBuf []byte
 }
 
 // Error is a protocol error. Reply is the line to send to the client,
 // without "\r\n"; Close says that memcached closes the connection after it.
+//
+// An empty Reply means memcached sends nothing for this input: either the
+// connection is closed (Close is set; memcached does not explain), or a
+// classic command carried noreply, which makes memcached drop even its
+// error lines (the Request then has NoReply set).
 type Error struct {
 	Reply string
 	Close bool
 }
 
-func (e *Error) Error() string { return "ascii: " + e.Reply }
+func (e *Error) Error() string {
+	switch {
+	case e.Reply != "":
+		return "ascii: " + e.Reply
+	case e.Close:
+		return "ascii: bad input, connection closed"
+	}
+	return "ascii: bad input, reply suppressed by noreply"
+}
 
 // IsStorage reports whether op carries a data block (set, add, replace,
 // append, prepend, cas, ms).

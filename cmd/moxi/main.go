@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/moxifleet/moxi/node"
+)
+
+// version is the reply to "version" and -V; release builds set it with
+// -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitConfig = 1  // bad flag or configuration
+	exitOSErr  = 71 // EX_OSERR: a port could not be bound
+)
+
+// needConfigMsg is the original's text for a command line with nothing
+// to serve.
+const needConfigMsg = "ERROR: need cluster configuration. See usage (-h)."
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run is main without the process exit, so it can be tested.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	opts, err := parseArgs(args, getenv)
+	if code, done := reportParse(err, stdout, stderr); done {
+		return code
+	}
+	logOut, err := openLog(opts.LogFile, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "moxi: %v\n", err)
+		return exitConfig
+	}
+	defer logOut.Close()
+	level := new(slog.LevelVar)
+	level.Set(node.VerbosityLevel(opts.Verbosity))
+	logger := newLogger(logOut, level)
+	warnNoEffect(logger, opts)
+
+	n, err := node.New(opts, logger, level)
+	if err != nil {
+		fmt.Fprintf(stderr, "moxi: %v\n", err)
+		return exitConfig
+	}
+	if opts.PIDFile != "" {
+		if err := writePIDFile(opts.PIDFile); err != nil {
+			fmt.Fprintf(stderr, "moxi: %v\n", err)
+			return exitConfig
+		}
+		defer removePIDFile(opts.PIDFile, logger)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopSignals := handleSignals(cancel, logger, logOut)
+	defer stopSignals()
+	if opts.StdinCheck {
+		go watchStdin(stdin, logger, cancel)
+	}
+	return runNode(ctx, n, stderr)
+}
+
+// reportParse prints the outcome of parseArgs when it means "do not run".
+func reportParse(err error, stdout, stderr io.Writer) (code int, done bool) {
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, errHelp):
+		printUsage(stdout)
+	case errors.Is(err, errVersion):
+		fmt.Fprintf(stdout, "moxi %s\n", version)
+	case errors.Is(err, errLicense):
+		fmt.Fprint(stdout, licenseText)
+	case errors.Is(err, errNeedConfig):
+		fmt.Fprintln(stderr, needConfigMsg)
+		return exitConfig, true
+	default:
+		fmt.Fprintf(stderr, "moxi: %v\n", err)
+		return exitConfig, true
+	}
+	return exitOK, true
+}
+
+// runNode runs the node until ctx ends and maps its error to an exit code.
+func runNode(ctx context.Context, n *node.Node, stderr io.Writer) int {
+	err := n.Run(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "moxi: %v\n", err)
+	if _, ok := errors.AsType[*node.ListenError](err); ok {
+		return exitOSErr
+	}
+	return exitConfig
+}
+
+// handleSignals stops the node on SIGINT or SIGTERM and reopens the log
+// file on SIGHUP. It uses signal.Notify rather than signal.NotifyContext
+// because SIGINT gets its own log line and SIGHUP must not stop moxi.
+// SIGPIPE needs nothing: Go ignores it for sockets.
+func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter) (stop func()) {
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-sigc:
+				handleSignal(sig, cancel, logger, logOut)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigc)
+		close(done)
+	}
+}
+
+func handleSignal(sig os.Signal, cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter) {
+	switch sig {
+	case syscall.SIGHUP:
+		if err := logOut.Reopen(); err != nil {
+			logger.Error("could not reopen log file", "err", err)
+		}
+	case syscall.SIGINT:
+		logger.Info("SIGINT handled.")
+		cancel()
+	default:
+		logger.Info("shutting down", "signal", sig.String())
+		cancel()
+	}
+}
+
+// warnNoEffect tells the user about flags that are accepted for
+// compatibility but do nothing here (see doc.go).
+func warnNoEffect(logger *slog.Logger, opts node.Options) {
+	if opts.Daemonize {
+		logger.Warn("-d has no effect: moxi stays in the foreground; run it under a service manager such as systemd")
+	}
+	if opts.User != "" && os.Geteuid() == 0 {
+		logger.Warn("-u has no effect: moxi does not switch users; start it as the target user", "user", opts.User)
+	}
+	if opts.LockMemory || opts.LargePages || opts.CoreLimit {
+		logger.Info("-k, -L and -r have no effect")
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moxifleet/moxi/node"
+	"github.com/moxifleet/moxi/proxycore"
+)
+
+// usageText follows the layout of the original moxi's usage(); the -Z
+// keys and their live defaults are appended by printUsage.
+const usageText = `moxi %s
+
+Usage: moxi [flags] -z <cluster config> [-Z <behaviors>]
+       moxi [flags] http://HOST:8091/pools/default/bucketsStreaming/default
+
+-z <cfg>      cluster configuration:
+                PORT=HOST[:PORT[:WEIGHT]][,HOST...][;PORT=...]   static server list
+                ./file or /path/file                            read the config from a file
+                url=http://HOST:8091/pools/...[|http://...]      REST (not supported yet)
+-Z <key=val,...>  proxy behaviors (see below), or ./file or /path/file
+-p <num>      TCP port of the built-in memcached server (deprecated; 0 = any free port)
+-U <num>      UDP port (not supported)
+-s <file>     unix socket path (replaces the TCP listener)
+-a <mask>     permissions of the unix socket, in octal (default: 0700)
+-l <ip_addr>  interface to listen on (default: all addresses)
+-B <proto>    client protocol: ascii, binary or auto (default: auto)
+-t <num>      number of worker threads (default: 4)
+-c <num>      max simultaneous connections (default: 1024)
+-R <num>      max requests per event per connection (default: 20)
+-b <num>      listen backlog (default: 1024)
+-v            verbose (print errors/warnings, configuration changes)
+-vv           very verbose (also print client commands/responses)
+-vvv          extremely verbose (also print internal state transitions)
+-O <file>     log file (default: stderr); SIGHUP reopens it
+-P <file>     save the PID in <file>, removed on exit
+-Y y|n        exit when stdin reaches EOF or an end of line (default: n)
+-h            print this help and exit
+-i            print license information and exit
+-V            print the version and exit
+-d            run as a daemon (no effect: use a service manager)
+-u <user>     user to run as (no effect: start moxi as that user)
+-r            maximize core file limit (no effect)
+-X            mcmux compatibility mode (not supported yet)
+
+Built-in memcached server (deprecated):
+-m <num>      item memory in megabytes (default: 64)
+-M            return an error when memory is exhausted instead of evicting
+-I <size>     max item size, e.g. 1m, 1024k (default: 1m)
+-k            lock down all paged memory (no effect)
+-f <factor>   chunk size growth factor (stats only; default: 1.25)
+-n <bytes>    minimum item space (stats only; default: 48)
+-L            use large memory pages (no effect)
+-D <char>     stats key prefix delimiter (stats only; default: ':')
+-C            disable CAS (stats only)
+
+Environment: MOXI_SASL_PLAIN_USR and MOXI_SASL_PLAIN_PWD set the default
+-Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port.
+
+-Z behaviors (times in milliseconds, 0 = disabled), with their defaults:
+`
+
+// printUsage writes the help text with the live -Z defaults.
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, usageText, version)
+	for _, kv := range node.BehaviorPairs(proxycore.DefaultBehavior()) {
+		name := kv[0]
+		if aliases := node.BehaviorAliases(name); len(aliases) > 0 {
+			name += " (" + strings.Join(aliases, ", ") + ")"
+		}
+		val := kv[1]
+		if val == "" {
+			val = `""`
+		}
+		fmt.Fprintf(w, "  %-54s %s\n", name, val)
+	}
+	fmt.Fprintf(w, "\nExample: moxi -z 11211=mc1:11211,mc2:11211 -Z downstream_max=8,timeout=500\n")
+}
+
+const licenseText = `moxi (Go) is a re-implementation of moxi, the memcached proxy.
+The original moxi and memcached are distributed under a BSD-style license.
+See the LICENSE file distributed with this program for its own terms.
+`

@@ -44,8 +44,18 @@ type op struct {
 	sentAt  time.Time // when the request was flushed to the server
 }
 
+// maxKeptBuffer is the largest buffer a pooled op keeps; a rare huge value
+// should not pin a megabyte in every pooled op.
+const maxKeptBuffer = 64 << 10
+
 func (o *op) reset() {
 	o.parent, o.server = nil, nil
 	o.out, o.reply, o.slots = o.out[:0], o.reply[:0], o.slots[:0]
+	if cap(o.reply) > maxKeptBuffer {
+		o.reply = nil
+	}
+	if cap(o.out) > maxKeptBuffer {
+		o.out = nil
+	}
 	o.status, o.retries = opOK, 0
 }

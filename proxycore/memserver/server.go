@@ -4,7 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/proxycore/netserve"
 )
+
+// DefaultMaxBytes is memcached's default -m 64.
+const DefaultMaxBytes = 64 << 20
 
 // Config configures the built-in server.
 type Config struct {
@@ -13,19 +21,70 @@ type Config struct {
 	NoEvict     bool         // -M: return an error instead of evicting
 	Version     string       // the reply to "version"
 	Logger      *slog.Logger // never nil
+	// Clock returns the current time; nil means time.Now. Tests inject a
+	// fake clock to exercise expiry.
+	Clock func() time.Time
 }
 
 // Server serves the memcached protocol from an in-memory store.
 type Server struct {
-	cfg Config
+	cfg     Config
+	store   *store
+	ns      netserve.Server
+	started time.Time
+
+	verbosity  atomic.Uint32
+	currConns  atomic.Int64
+	totalConns atomic.Uint64
 }
 
-// New returns a Server with an empty store.
-func New(cfg Config) *Server { return &Server{cfg: cfg} }
+// New returns a Server with an empty store. Zero MaxBytes and MaxItemSize
+// take memcached's defaults (64 MB, 1 MB).
+func New(cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxItemSize <= 0 {
+		cfg.MaxItemSize = ascii.DefaultMaxItemSize
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, started: cfg.Clock()}
+	s.store = newStore(cfg.MaxBytes, cfg.NoEvict, cfg.Clock)
+	s.ns = netserve.Server{Handler: s.serveConn, Logger: cfg.Logger}
+	return s
+}
 
 // Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { panic("memserver: not implemented yet") }
+func (s *Server) Serve(ln net.Listener) error { return s.ns.Serve(ln) }
 
 // Shutdown stops accepting and waits for connections to finish their
 // current request, or for ctx to end.
-func (s *Server) Shutdown(ctx context.Context) error { return nil }
+func (s *Server) Shutdown(ctx context.Context) error { return s.ns.Shutdown(ctx) }
+
+// Stats is a summary of the store for monitoring and tests.
+type Stats struct {
+	CurrItems        int
+	Bytes            int64
+	TotalItems       uint64
+	Evictions        uint64
+	CurrConnections  int64
+	TotalConnections uint64
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	st, items, bytes := s.store.stats()
+	return Stats{
+		CurrItems:        items,
+		Bytes:            bytes,
+		TotalItems:       st.totalItems,
+		Evictions:        st.evictions,
+		CurrConnections:  s.currConns.Load(),
+		TotalConnections: s.totalConns.Load(),
+	}
+}

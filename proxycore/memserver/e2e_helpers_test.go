@@ -1,0 +1,135 @@
+package memserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// startMemserver serves a fresh Server on a loopback port and returns its
+// address; the server is shut down when the test ends.
+func startMemserver(t testing.TB, cfg Config) (string, *Server) {
+	t.Helper()
+	if cfg.Version == "" {
+		cfg.Version = "1.6.18"
+	}
+	s := New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		<-done
+	})
+	return ln.Addr().String(), s
+}
+
+// startMemcached runs the real memcached as the oracle. Without it the test
+// is skipped, except in CI where that is a setup error.
+func startMemcached(t testing.TB, extra ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("memcached")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("proxycore/memserver: memcached not found on PATH: %v", err)
+		}
+		t.Skip("memcached not on PATH")
+	}
+	port := freePort(t)
+	args := []string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-m", "64"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root") // memcached refuses to run as root otherwise
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start memcached: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitListening(t, addr)
+	return addr
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitListening polls addr until it accepts or a deadline passes.
+func waitListening(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%s never started listening: %v", addr, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// client is a raw protocol connection for transcripts.
+type client struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dial(t testing.TB, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return &client{c: c, br: bufio.NewReader(c)}
+}
+
+// exchange sends chunk followed by "mn" and returns everything answered
+// before the "MN" line, so no reply boundary has to be guessed.
+func (cl *client) exchange(chunk string) (string, error) {
+	_ = cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := cl.c.Write([]byte(chunk + "mn\r\n")); err != nil {
+		return "", fmt.Errorf("write: %w", err)
+	}
+	var out bytes.Buffer
+	for {
+		line, err := cl.br.ReadString('\n')
+		if line == "MN\r\n" {
+			return out.String(), nil
+		}
+		out.WriteString(line)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return out.String(), fmt.Errorf("no MN after %q: %w", out.String(), err)
+			}
+			return out.String() + "<CLOSED>", nil
+		}
+	}
+}

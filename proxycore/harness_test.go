@@ -45,7 +45,7 @@ func startProxy(t *testing.T, addrs []string, tweak func(*Behavior)) *testProxy 
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	cfg := Config{Version: "test", Threads: 4, ConfType: "static",
+	cfg := Config{Version: "test", Threads: 1, ConfType: "static",
 		Buckets: []Bucket{{Port: port, Name: "default", Behavior: beh, Maps: StaticMap{M: m}}}}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

@@ -186,10 +186,7 @@ func TestBlacklist(t *testing.T) {
 		c.send("delete k\r\n")
 		c.expect("SERVER_ERROR proxy write to downstream 127.0.0.1\r\n")
 	}
-	var b *bucket
-	for _, x := range p.srv.buckets {
-		b = x
-	}
+	b := onlyBucket(p)
 	started := b.stats.get(totDownstreamConnectStarted)
 	if started != 2 {
 		t.Fatalf("connect attempts = %d, want 2 (blacklisted after the second failure)", started)
@@ -215,4 +212,44 @@ func TestServerRestartRetries(t *testing.T) {
 		c.send("set a 0 0 1\r\ny\r\n")
 		c.expect("STORED\r\n")
 	}
+}
+
+// TestWaitQueueTimeout: with downstream_max requests in flight, the next
+// one waits wait_queue_timeout and then gets moxi's error.
+func TestWaitQueueTimeout(t *testing.T) {
+	ms, addrs := memcacheds(t, 1)
+	p := startProxy(t, addrs, func(b *Behavior) {
+		b.DownstreamMax = 1
+		b.WaitQueueTimeout = 100 * time.Millisecond
+		b.DownstreamTimeout = 2 * time.Second
+	})
+	if err := ms[0].Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer ms[0].Cmd.Process.Signal(syscall.SIGCONT)
+	holder := dial(t, p.addr)
+	holder.send("get held\r\n") // occupies the only token while stalled
+	b := onlyBucket(p)
+	for deadline := time.Now().Add(2 * time.Second); len(b.sem) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder's request never took the token")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waiter := dial(t, p.addr)
+	start := time.Now()
+	waiter.send("get other\r\n")
+	waiter.expect("SERVER_ERROR proxy wait queue timeout\r\n")
+	if d := time.Since(start); d < 100*time.Millisecond || d > time.Second {
+		t.Fatalf("wait queue timeout after %v, want about 100ms", d)
+	}
+	ms[0].Cmd.Process.Signal(syscall.SIGCONT)
+	holder.expect("END\r\n")
+}
+
+func onlyBucket(p *testProxy) *bucket {
+	for _, b := range p.srv.buckets {
+		return b
+	}
+	return nil
 }

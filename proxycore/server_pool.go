@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moxifleet/moxi/mapstore"
@@ -22,7 +23,7 @@ type server struct {
 	logger *slog.Logger
 
 	mu    sync.Mutex
-	slots []*dconn
+	slots []atomic.Pointer[dconn] // stored under mu, loaded without it
 	// blacklisting state, guarded by mu
 	errCount int
 	lastErr  time.Time
@@ -40,7 +41,7 @@ func newServer(s mapstore.Server, beh *Behavior, stats *counters, lg *slog.Logge
 		beh:    beh,
 		stats:  stats,
 		logger: lg,
-		slots:  make([]*dconn, n),
+		slots:  make([]atomic.Pointer[dconn], n),
 	}
 }
 
@@ -60,8 +61,12 @@ func hostForReply(h string) string {
 // by a get of the same key must not race on two connections).
 func (s *server) submit(o *op) {
 	o.server = s
+	i := int(o.parent.conn.affinity % uint32(len(s.slots)))
+	if d := s.slots[i].Load(); d != nil && d.enqueue(o) {
+		return // the common case: a live connection, no lock taken
+	}
 	for {
-		d, ok := s.pick(o.parent.conn.affinity)
+		d, ok := s.pick(i)
 		if !ok {
 			s.stats.inc(totDownstreamConnectInterval)
 			o.status = opConnectFailed
@@ -75,18 +80,20 @@ func (s *server) submit(o *op) {
 	}
 }
 
-func (s *server) pick(affinity uint32) (*dconn, bool) {
+// pick returns the connection in slot i, opening a new one when the slot
+// is empty or dead, unless the server is blacklisted.
+func (s *server) pick(i int) (*dconn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	d := s.slots[i].Load()
+	if d != nil && !d.isDead() {
+		return d, true
+	}
 	if s.closed || s.blacklisted(time.Now()) {
 		return nil, false
 	}
-	i := int(affinity % uint32(len(s.slots)))
-	d := s.slots[i]
-	if d == nil || d.isDead() {
-		d = newDconn(s)
-		s.slots[i] = d
-	}
+	d = newDconn(s)
+	s.slots[i].Store(d)
 	return d, true
 }
 
@@ -101,10 +108,8 @@ func (s *server) blacklisted(now time.Time) bool {
 func (s *server) drop(d *dconn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, x := range s.slots {
-		if x == d {
-			s.slots[i] = nil
-		}
+	for i := range s.slots {
+		s.slots[i].CompareAndSwap(d, nil)
 	}
 }
 
@@ -125,11 +130,14 @@ func (s *server) noteConnected() {
 func (s *server) close() {
 	s.mu.Lock()
 	s.closed = true
-	slots := append([]*dconn(nil), s.slots...)
-	s.mu.Unlock()
-	for _, d := range slots {
-		if d != nil {
-			d.kill(opClosed)
+	var open []*dconn
+	for i := range s.slots {
+		if d := s.slots[i].Load(); d != nil {
+			open = append(open, d)
 		}
+	}
+	s.mu.Unlock()
+	for _, d := range open {
+		d.kill(opClosed)
 	}
 }

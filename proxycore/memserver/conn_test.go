@@ -28,7 +28,7 @@ func TestPipelinedBatchIsOneWrite(t *testing.T) {
 	cc := &countingConn{Conn: srv}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { s.serveConn(ctx, cc); close(done) }()
+	go func() { s.serveConn(ctx, cc); _ = srv.Close(); close(done) }() // netserve closes in production
 
 	batch := strings.Repeat("set k 0 0 1\r\n1\r\nget k\r\n", 50) + "quit\r\n"
 	go func() { _, _ = cli.Write([]byte(batch)) }()

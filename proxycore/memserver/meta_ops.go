@@ -28,8 +28,20 @@ func (s *Server) execMetaGet(w *bufio.Writer, req *ascii.Request, o *metaOpts) {
 	} else {
 		r.code("HD")
 	}
+	mgFlags(&r, o.tokens, &res)
+	s.metaGetMarks(&r, &res)
+	if o.value {
+		r.value(w, v.value)
+		return
+	}
+	r.end(w)
+}
+
+// mgFlags appends the requested return flags of a hit in request order.
+func mgFlags(r *metaReply, tokens [][]byte, res *mgResult) {
+	v := &res.view
 	exp := res.expBefore // t reports the TTL as of its position in the request
-	for _, t := range o.tokens {
+	for _, t := range tokens {
 		switch t[0] {
 		case 'T':
 			exp = res.expT
@@ -55,12 +67,6 @@ func (s *Server) execMetaGet(w *bufio.Writer, req *ascii.Request, o *metaOpts) {
 			r.key(v.key, v.binKey)
 		}
 	}
-	s.metaGetMarks(&r, &res)
-	if o.value {
-		r.value(w, v.value)
-		return
-	}
-	r.end(w)
 }
 
 // metaGetMarks appends memcached's Z (token already sent), X (stale) and

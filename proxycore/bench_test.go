@@ -79,3 +79,42 @@ func BenchmarkMultiGet100(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetParallel measures request/reply gets from many clients, one
+// request in flight per client, as most memcached clients work.
+func BenchmarkGetParallel(b *testing.B) {
+	addr := benchProxy(b, 4)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(c, "set pk7 0 0 100\r\n%s\r\n", strings.Repeat("v", 100))
+	if l, _ := bufio.NewReader(c).ReadString('\n'); l != "STORED\r\n" {
+		b.Fatalf("set: %q", l)
+	}
+	c.Close()
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		req := []byte("get pk7\r\n")
+		reply := make([]byte, len("VALUE pk7 0 100\r\n\r\nEND\r\n")+100)
+		for pb.Next() {
+			if _, err := c.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := io.ReadFull(r, reply); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -15,7 +15,7 @@ import (
 
 // version is the reply to "version" and -V; release builds set it with
 // -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+var version = "2.0.0-dev"
 
 // Exit codes.
 const (

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReport(t *testing.T) {
+	lines := []string{
+		`{"ops":1000000,"ops_per_sec":100,"p99_us":10,"duration_s":10,"workload":"A","system":"direct"}`,
+		`{"ops":1000000,"ops_per_sec":50,"p99_us":20,"duration_s":10,"workload":"A","system":"twemproxy","proxy_cpu_s":4,"proxy_rss_kb":2048}`,
+		`{"ops":1000000,"ops_per_sec":80,"p99_us":40,"duration_s":10,"workload":"A","system":"moxi","proxy_cpu_s":2,"proxy_rss_kb":1024,"errors":1}`,
+		`{"ops":1000000,"ops_per_sec":60,"p99_us":15,"duration_s":10,"workload":"A","system":"moxi","proxy_cpu_s":3,"proxy_rss_kb":1024}`,
+		`{"ops":1000000,"ops_per_sec":90,"p99_us":5,"duration_s":10,"workload":"A","system":"moxi","proxy_cpu_s":3,"proxy_rss_kb":1024}`,
+		`{"workload":"B","system":"moxi","na":"not running"}`,
+	}
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := printReport(&b, path); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{
+		"| twemproxy | 50 |",                              // one run: no range shown
+		"| moxi | 80 (60–90, n=3) |",                      // median run of three, with range
+		"| 1 | 0 | 2.00 | 1.0 |",                          // errors summed over runs; CPU s per M ops; RSS MB
+		"| A | 1.60 | 2.00 | 0.50 | 0.80 | 4.00 | 0.50 |", // ratios from the median moxi run
+		"| B | moxi | n/a (not running) |",
+		"| B | n/a | n/a | n/a | n/a | n/a | n/a |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}

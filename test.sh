@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs moxi's whole test suite, end-to-end tests included. It first
+# installs, from Debian's packages, the real programs the tests drive when
+# they are missing: memcached (the backend), libmemcached-tools
+# (memccapable) and nutcracker (twemproxy, for bench/run.sh).
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
+
+need=()
+command -v memcached >/dev/null || need+=(memcached)
+command -v memccapable >/dev/null || need+=(libmemcached-tools)
+command -v nutcracker >/dev/null || need+=(nutcracker)
+if ((${#need[@]})); then
+	sudo=()
+	[[ $(id -u) == 0 ]] || sudo=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null
+fi
+go version
+memcached -V
+
+go test -race ./...

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 const (
@@ -94,6 +96,9 @@ func TestStoppedServer(t *testing.T) {
 
 	stopped.Signal(t, syscall.SIGSTOP)
 	t.Cleanup(func() { _ = stopped.cmd.Process.Signal(syscall.SIGCONT) })
+	if !proxytest.WaitStopped(stopped.cmd.Process.Pid, 5*time.Second) {
+		t.Fatal("memcached did not stop after SIGSTOP")
+	}
 	for _, x := range errorTranscript(slow[1], timeoutErr) {
 		expectWithin(t, rc, time.Second, x[0], x[1])
 	}

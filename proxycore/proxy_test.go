@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -157,10 +156,8 @@ func TestStalledServer(t *testing.T) {
 	c := dial(t, p.addr)
 	c.send("set " + live + " 0 0 1\r\nx\r\nset " + stalled + " 0 0 1\r\ny\r\n")
 	c.expect("STORED\r\nSTORED\r\n")
-	if err := ms[1].Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	defer ms[1].Cmd.Process.Signal(syscall.SIGCONT)
+	ms[1].Pause(t)
+	defer ms[1].Resume()
 	start := time.Now()
 	c.send("set " + stalled + " 0 0 1\r\nz\r\n")
 	c.expect("SERVER_ERROR proxy downstream timeout 127.0.0.1\r\n")
@@ -223,10 +220,8 @@ func TestWaitQueueTimeout(t *testing.T) {
 		b.WaitQueueTimeout = 100 * time.Millisecond
 		b.DownstreamTimeout = 2 * time.Second
 	})
-	if err := ms[0].Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	defer ms[0].Cmd.Process.Signal(syscall.SIGCONT)
+	ms[0].Pause(t)
+	defer ms[0].Resume()
 	holder := dial(t, p.addr)
 	holder.send("get held\r\n") // occupies the only token while stalled
 	b := onlyBucket(p)
@@ -243,7 +238,7 @@ func TestWaitQueueTimeout(t *testing.T) {
 	if d := time.Since(start); d < 100*time.Millisecond || d > time.Second {
 		t.Fatalf("wait queue timeout after %v, want about 100ms", d)
 	}
-	ms[0].Cmd.Process.Signal(syscall.SIGCONT)
+	ms[0].Resume()
 	holder.expect("END\r\n")
 }
 
@@ -252,4 +247,15 @@ func onlyBucket(p *testProxy) *bucket {
 		return b
 	}
 	return nil
+}
+
+func TestConnSlots(t *testing.T) {
+	tests := []struct{ connMax, cores, want int }{
+		{4, 2, 1}, {4, 1, 1}, {4, 8, 4}, {4, 32, 4}, {2, 16, 2}, {0, 16, 8}, {0, 1, 1}, {1, 64, 1},
+	}
+	for _, tc := range tests {
+		if got := connSlots(tc.connMax, tc.cores); got != tc.want {
+			t.Errorf("connSlots(%d, %d) = %d, want %d", tc.connMax, tc.cores, got, tc.want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -113,4 +114,43 @@ func WaitListening(addr string, d time.Duration) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return false
+}
+
+// Pause stops the process with SIGSTOP and waits until the kernel reports
+// it stopped, so no request slips through after Pause returns. The test's
+// cleanup resumes it.
+func (m *Memcached) Pause(t testing.TB) {
+	t.Helper()
+	if err := m.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop memcached: %v", err)
+	}
+	if !WaitStopped(m.Cmd.Process.Pid, 5*time.Second) {
+		t.Fatalf("memcached pid %d did not stop", m.Cmd.Process.Pid)
+	}
+}
+
+// WaitStopped polls /proc until process pid is in the stopped state, for
+// up to d. A SIGSTOP is not instantaneous: until the kernel has stopped
+// every thread, a request can still be served.
+func WaitStopped(pid int, d time.Duration) bool {
+	stat := "/proc/" + strconv.Itoa(pid) + "/stat"
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(stat)
+		if err == nil && processStopped(string(b)) {
+			return true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
+}
+
+// Resume continues a paused process.
+func (m *Memcached) Resume() { _ = m.Cmd.Process.Signal(syscall.SIGCONT) }
+
+// processStopped reads the state field of /proc/PID/stat, which follows
+// the parenthesised command name.
+func processStopped(stat string) bool {
+	i := strings.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'T' || stat[i+2] == 't')
 }

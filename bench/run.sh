@@ -434,9 +434,9 @@ print_header() {
 	echo "## moxi benchmark"
 	echo
 	echo "- command: \`BENCH_DURATION=$duration BENCH_REPEAT=$repeat BENCH_KEYS=$keys BENCH_WORKLOADS=\"$workloads\" bench/run.sh\`"
-	echo "- load average before / after the runs: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews results)"
+	echo "- load average before the runs: $load_before (other work on the machine skews results; the bench's own processes raise it during the runs)"
 	echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
-	echo "- $(go version | cut -d' ' -f3), $(memcached -V), $(nutcracker -V 2>&1 | head -n 1), moxi $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+dirty')"
+	echo "- $(go version | cut -d' ' -f3), $(memcached -V), $(nutcracker -V 2>&1 | head -n 1), moxi $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+dirty')"
 	echo "- 4 memcached (-t 1 -m 64), 100-byte values, keyspace $keys prefilled through each system; twemproxy ketama/md5, server_connections $twem_server_conns; moxi -t 2 -Z $moxi_z -l 127.0.0.1"
 	echo "- everything, including loadgen, shares the same $(nproc) cores"
 	echo

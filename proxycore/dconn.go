@@ -5,14 +5,20 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
 
 // dconn is one multiplexed connection to a server. Requests from any client
-// are queued on it; a writer goroutine writes everything queued in one
-// batch and hands the ops to a reader goroutine, which reads the replies in
-// the same order (memcached answers in order on a connection).
+// are queued on it and written in batches; a reader goroutine reads the
+// replies in the same order (memcached answers in order on a connection).
+//
+// There is no writer goroutine: the goroutine that queues an op on an idle
+// connection becomes the writer and writes whatever is queued, including
+// ops other clients queue meanwhile, until the queue is empty. That saves
+// a goroutine wakeup per batch on the request path, and batching still
+// happens because concurrent clients only append while a write is running.
 type dconn struct {
 	srv *server
 
@@ -21,9 +27,12 @@ type dconn struct {
 	spare []*op // the writer's second buffer, swapped with queue
 	dead  bool  // guarded by mu; once set, enqueue refuses
 	cause opStatus
+	// writing is set while some goroutine owns the write side; guarded by
+	// mu. The connecting goroutine owns it until the connection is up.
+	writing bool
+	w       *bufio.Writer // used only by the goroutine that set writing
 
-	wake    chan struct{} // one-slot signal: the queue is non-empty
-	pending chan *op      // written, awaiting their replies, in order
+	pending chan *op // written, awaiting their replies, in order
 	conn    net.Conn      // set once connected; read by kill
 	quit    chan struct{} // closed by kill
 
@@ -38,7 +47,7 @@ const maxPending = 4096
 func newDconn(s *server) *dconn {
 	d := &dconn{
 		srv:     s,
-		wake:    make(chan struct{}, 1),
+		writing: true,
 		pending: make(chan *op, maxPending),
 		quit:    make(chan struct{}),
 	}
@@ -61,11 +70,17 @@ func (d *dconn) enqueue(o *op) bool {
 		return false
 	}
 	d.queue = append(d.queue, o)
-	d.mu.Unlock()
-	select {
-	case d.wake <- struct{}{}:
-	default:
+	if d.writing {
+		d.mu.Unlock()
+		return true // the current writer will pick it up
 	}
+	d.writing = true
+	d.mu.Unlock()
+	// Let the other goroutines the poller just woke (clients whose
+	// requests arrived together) queue theirs first, so one write carries
+	// them all: the batching an event loop gets for free.
+	runtime.Gosched()
+	d.writeQueued()
 	return true
 }
 
@@ -101,9 +116,8 @@ func (d *dconn) run() {
 		return
 	}
 	go d.readLoop(bufio.NewReaderSize(c, 32<<10))
-	d.writeLoop(bufio.NewWriterSize(c, 32<<10))
-	// An op pushed to pending while kill ran would otherwise be stranded.
-	d.drainPending(d.deathCause())
+	d.w = bufio.NewWriterSize(c, 32<<10)
+	d.writeQueued() // what queued up while connecting
 }
 
 func (d *dconn) deathCause() opStatus {
@@ -117,38 +131,50 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// writeLoop writes queued ops in batches: everything queued since the last
-// flush goes out in one write. Ops enter pending before their bytes are
-// written, so the reader always knows whom a reply belongs to.
-func (d *dconn) writeLoop(w *bufio.Writer) {
+// writeQueued writes queued ops in batches until the queue is empty, then
+// gives up the write side. Only the goroutine that set writing calls it.
+// Ops enter pending before their bytes are written, so the reader always
+// knows whom a reply belongs to.
+func (d *dconn) writeQueued() {
 	for {
-		select {
-		case <-d.wake:
-		case <-d.quit:
-			return
-		}
 		d.mu.Lock()
 		batch := d.queue
-		d.queue = d.spare[:0]
-		d.mu.Unlock()
-		if !d.handOver(batch) {
+		if len(batch) == 0 || d.dead {
+			d.writing = false
+			d.mu.Unlock()
 			return
 		}
-		for _, o := range batch {
-			if _, err := w.Write(o.out); err != nil {
-				d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
-				d.kill(opClosed)
-				return
-			}
-		}
-		if err := w.Flush(); err != nil {
-			d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
-			d.kill(opClosed)
+		d.queue = d.spare[:0]
+		d.mu.Unlock()
+		if !d.writeBatch(batch) {
+			// An op handed over while kill ran would otherwise be stranded.
+			d.drainPending(d.deathCause())
 			return
 		}
 		clear(batch)
 		d.spare = batch[:0]
 	}
+}
+
+// writeBatch hands a batch to the reader and writes it in one flush. It
+// returns false when the connection died.
+func (d *dconn) writeBatch(batch []*op) bool {
+	if !d.handOver(batch) {
+		return false
+	}
+	for _, o := range batch {
+		if _, err := d.w.Write(o.out); err != nil {
+			d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
+			d.kill(opClosed)
+			return false
+		}
+	}
+	if err := d.w.Flush(); err != nil {
+		d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
+		d.kill(opClosed)
+		return false
+	}
+	return !d.isDead()
 }
 
 // handOver moves a batch to pending and arms the read deadline when the

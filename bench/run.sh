@@ -18,6 +18,7 @@
 #   BENCH_OUT            directory for logs, configs and results [bench/.out]
 #   BENCH_MOXI_ENV       extra environment for moxi, e.g. "GODEBUG=gctrace=1" []
 #   BENCH_MOXI_Z         extra -Z settings, e.g. "downstream_conn_max=1" []
+#   BENCH_MOXI_THREADS   moxi -t: threads serving clients; 1 matches single-threaded twemproxy [1]
 set -euo pipefail
 
 duration=${BENCH_DURATION:-10s}
@@ -29,6 +30,7 @@ require_moxi=${BENCH_REQUIRE_MOXI:-1}
 twem_server_conns=${BENCH_TWEM_SERVER_CONNS:-1}
 read -r -a moxi_env <<<"${BENCH_MOXI_ENV:-}"
 moxi_z=downstream_protocol=ascii${BENCH_MOXI_Z:+,$BENCH_MOXI_Z}
+moxi_threads=${BENCH_MOXI_THREADS:-1}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$root/bench/.bin
@@ -279,7 +281,7 @@ start_proxy() {
 			return 1
 		fi
 		# -l: listen on loopback only, like everything else here.
-		start "$name" env "${moxi_env[@]}" "$bin/moxi" -l 127.0.0.1 -z "$moxi_port=${servers%,}" -Z "$moxi_z" -t 2
+		start "$name" env "${moxi_env[@]}" "$bin/moxi" -l 127.0.0.1 -z "$moxi_port=${servers%,}" -Z "$moxi_z" -t "$moxi_threads"
 		;;
 	esac
 	proxy_pid=$last_pid
@@ -437,7 +439,7 @@ print_header() {
 	echo "- load average before the runs: $load_before (other work on the machine skews results; the bench's own processes raise it during the runs)"
 	echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 	echo "- $(go version | cut -d' ' -f3), $(memcached -V), $(nutcracker -V 2>&1 | head -n 1), moxi $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+dirty')"
-	echo "- 4 memcached (-t 1 -m 64), 100-byte values, keyspace $keys prefilled through each system; twemproxy ketama/md5, server_connections $twem_server_conns; moxi -t 2 -Z $moxi_z -l 127.0.0.1"
+	echo "- 4 memcached (-t 1 -m 64), 100-byte values, keyspace $keys prefilled through each system; twemproxy ketama/md5, server_connections $twem_server_conns; moxi -t $moxi_threads -Z $moxi_z -l 127.0.0.1"
 	echo "- everything, including loadgen, shares the same $(nproc) cores"
 	echo
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -32,7 +31,7 @@ type dconn struct {
 	writing bool
 	w       *bufio.Writer // used only by the goroutine that set writing
 
-	pending chan *op // written, awaiting their replies, in order
+	pending chan *op      // written, awaiting their replies, in order
 	conn    net.Conn      // set once connected; read by kill
 	quit    chan struct{} // closed by kill
 
@@ -61,27 +60,22 @@ func (d *dconn) isDead() bool {
 	return d.dead
 }
 
-// enqueue adds o to the write queue. It returns false when the connection
-// has died, so that the caller can pick another.
-func (d *dconn) enqueue(o *op) bool {
+// enqueue adds o to the write queue. It returns ok=false when the
+// connection has died, so that the caller can pick another. claimed=true
+// means the connection was idle and the caller now owns its write side:
+// it must call writeQueued (after queueing whatever else it has).
+func (d *dconn) enqueue(o *op) (ok, claimed bool) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.dead {
-		d.mu.Unlock()
-		return false
+		return false, false
 	}
 	d.queue = append(d.queue, o)
 	if d.writing {
-		d.mu.Unlock()
-		return true // the current writer will pick it up
+		return true, false // the current writer will pick it up
 	}
 	d.writing = true
-	d.mu.Unlock()
-	// Let the other goroutines the poller just woke (clients whose
-	// requests arrived together) queue theirs first, so one write carries
-	// them all: the batching an event loop gets for free.
-	runtime.Gosched()
-	d.writeQueued()
-	return true
+	return true, true
 }
 
 // run connects, then starts the reader and becomes the writer.
@@ -105,11 +99,12 @@ func (d *dconn) run() {
 	s.noteConnected()
 	s.stats.inc(totDownstreamConnect)
 	s.stats.inc(totDownstreamConn)
-	s.stats.inc(numDownstreamConn)
-	defer s.stats.dec(numDownstreamConn)
 	d.mu.Lock()
-	d.conn = c
 	dead := d.dead
+	if !dead {
+		d.conn = c
+		s.stats.inc(numDownstreamConn) // kill decrements it
+	}
 	d.mu.Unlock()
 	if dead { // killed while connecting
 		_ = c.Close()
@@ -254,6 +249,7 @@ func (d *dconn) kill(cause opStatus) {
 	close(d.quit)
 	if c != nil {
 		_ = c.Close()
+		d.srv.stats.dec(numDownstreamConn)
 	}
 	d.srv.drop(d)
 	if cause == opConnectFailed {

@@ -78,7 +78,8 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 	r.silent = cmd.NoReply
 	r.finish = finishSingle
 	r.left.Store(1)
-	srv.submit(o)
+	r.send(srv, o)
+	r.flush()
 }
 
 // broadcast sends flush_all or stats to every server and merges replies.
@@ -96,8 +97,9 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 	}
 	r.left.Store(int32(len(r.ops)))
 	for i, o := range r.ops {
-		rt.servers[i].submit(o)
+		r.send(rt.servers[i], o)
 	}
+	r.flush()
 }
 
 // isStatsLine reports whether a stats group answers one line, not STATs.

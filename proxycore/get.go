@@ -50,8 +50,9 @@ func (cc *clientConn) forwardGet(r *request, rt *routing) {
 	r.targets = targets
 	r.left.Store(int32(len(r.ops)))
 	for i, o := range r.ops {
-		targets[i].submit(o)
+		r.send(targets[i], o)
 	}
+	r.flush()
 }
 
 // perServer returns r's reusable per-server op table, cleared.

@@ -259,3 +259,25 @@ func TestConnSlots(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionGauge: num_downstream_conn counts open server connections
+// while they are open, not just while they connect.
+func TestConnectionGauge(t *testing.T) {
+	ms, addrs := memcacheds(t, 1)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	c.send("set g 0 0 1\r\nx\r\n")
+	c.expect("STORED\r\n")
+	b := onlyBucket(p)
+	if n := b.stats.get(numDownstreamConn); n != 1 {
+		t.Fatalf("num_downstream_conn = %d with one connection open, want 1", n)
+	}
+	ms[0].Stop()
+	deadline := time.Now().Add(2 * time.Second)
+	for b.stats.get(numDownstreamConn) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("num_downstream_conn = %d after the server died, want 0", b.stats.get(numDownstreamConn))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,6 +1,7 @@
 package proxycore
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type request struct {
 	table    []int32        // dedupe's hash table of slot indexes, reused
 	byServer []*op          // forwardGet's per-server table, reused
 	targets  []*server      // forwardGet's op targets, reused
+	claimed  []*dconn       // connections whose write side this request owns
 	finish   func(*request) // builds the reply once every op is done
 	heldSem  bool           // holds a downstream_max token
 	gone     atomic.Bool    // the client went away
@@ -61,6 +63,8 @@ func putRequest(r *request) {
 	r.slots, r.keySlots = r.slots[:0], r.keySlots[:0]
 	clear(r.targets)
 	r.targets = r.targets[:0]
+	clear(r.claimed)
+	r.claimed = r.claimed[:0]
 	clear(r.byServer)
 	r.finish = nil
 	r.conn = nil
@@ -119,4 +123,28 @@ func (r *request) endSlot(o *op, cursor int, end int) {
 		s := &r.slots[o.slots[cursor]]
 		s.op, s.end = o, int32(end)
 	}
+}
+
+// send queues o on srv, remembering the connection if r must write it.
+func (r *request) send(srv *server, o *op) {
+	if d := srv.queue(o); d != nil {
+		r.claimed = append(r.claimed, d)
+	}
+}
+
+// flush writes the connections r claimed. It first lets the other
+// goroutines the poller woke along with this one (clients whose requests
+// arrived together) queue theirs, so one write carries them all: the
+// batching an event loop gets for free. It runs inside dispatch, before
+// r is handed to the client's writer, so r cannot be recycled meanwhile.
+func (r *request) flush() {
+	if len(r.claimed) == 0 {
+		return
+	}
+	runtime.Gosched()
+	for _, d := range r.claimed {
+		d.writeQueued()
+	}
+	clear(r.claimed)
+	r.claimed = r.claimed[:0]
 }

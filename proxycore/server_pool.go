@@ -65,16 +65,29 @@ func hostForReply(h string) string {
 	return h
 }
 
-// submit queues o on one of the server's connections, opening one when the
-// chosen slot is empty or dead. It fails o at once while the server is
+// submit queues o on one of the server's connections and, when that
+// makes this goroutine the connection's writer, writes it at once. The
+// request path uses queue and flushClaimed instead, to batch.
+func (s *server) submit(o *op) {
+	if d := s.queue(o); d != nil {
+		d.writeQueued()
+	}
+}
+
+// queue puts o on one of the server's connections, opening one when the
+// chosen slot is empty or dead; it fails o at once while the server is
 // blacklisted. A client always uses the same slot of a server, so that its
 // requests to that server stay in the order it sent them (a set followed
-// by a get of the same key must not race on two connections).
-func (s *server) submit(o *op) {
+// by a get of the same key must not race on two connections). When queue
+// returns a connection, the caller owns its write side and must call its
+// writeQueued.
+func (s *server) queue(o *op) *dconn {
 	o.server = s
 	i := int(o.parent.conn.affinity % uint32(len(s.slots)))
-	if d := s.slots[i].Load(); d != nil && d.enqueue(o) {
-		return // the common case: a live connection, no lock taken
+	if d := s.slots[i].Load(); d != nil {
+		if ok, claimed := d.enqueue(o); ok {
+			return claimedConn(d, claimed)
+		}
 	}
 	for {
 		d, ok := s.pick(i)
@@ -82,13 +95,20 @@ func (s *server) submit(o *op) {
 			s.stats.inc(totDownstreamConnectInterval)
 			o.status = opConnectFailed
 			o.parent.opDone(o)
-			return
+			return nil
 		}
-		if d.enqueue(o) {
-			return
+		if ok, claimed := d.enqueue(o); ok {
+			return claimedConn(d, claimed)
 		}
 		s.drop(d) // it died between pick and enqueue; pick again
 	}
+}
+
+func claimedConn(d *dconn, claimed bool) *dconn {
+	if claimed {
+		return d
+	}
+	return nil
 }
 
 // pick returns the connection in slot i, opening a new one when the slot

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/moxifleet/moxi/node"
@@ -48,6 +49,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	level.Set(node.VerbosityLevel(opts.Verbosity))
 	logger := newLogger(logOut, level)
 	warnNoEffect(logger, opts)
+	setThreads(opts.Threads, getenv)
 
 	n, err := node.New(opts, logger, level)
 	if err != nil {
@@ -156,4 +158,16 @@ func warnNoEffect(logger *slog.Logger, opts node.Options) {
 	if opts.LockMemory || opts.LargePages || opts.CoreLimit {
 		logger.Info("-k, -L and -r have no effect")
 	}
+}
+
+// setThreads makes -t what it was in moxi, the number of threads serving
+// clients: Go runs at most that many at once (never more than the cores).
+// Fewer threads than cores matters on a box shared with memcached and the
+// clients: each extra thread adds wakeups and context switches for no
+// throughput. An explicit GOMAXPROCS in the environment wins.
+func setThreads(threads int, getenv func(string) string) {
+	if getenv("GOMAXPROCS") != "" || threads < 1 {
+		return
+	}
+	runtime.GOMAXPROCS(min(threads, runtime.NumCPU()))
 }

@@ -18,7 +18,7 @@
 #   BENCH_OUT            directory for logs, configs and results [bench/.out]
 #   BENCH_MOXI_ENV       extra environment for moxi, e.g. "GODEBUG=gctrace=1" []
 #   BENCH_MOXI_Z         extra -Z settings, e.g. "downstream_conn_max=1" []
-#   BENCH_MOXI_THREADS   moxi -t: threads serving clients; 1 matches single-threaded twemproxy [1]
+#   BENCH_MOXI_THREADS   moxi -t: threads running Go code (capped at the cores) [2]
 set -euo pipefail
 
 duration=${BENCH_DURATION:-10s}
@@ -30,7 +30,7 @@ require_moxi=${BENCH_REQUIRE_MOXI:-1}
 twem_server_conns=${BENCH_TWEM_SERVER_CONNS:-1}
 read -r -a moxi_env <<<"${BENCH_MOXI_ENV:-}"
 moxi_z=downstream_protocol=ascii${BENCH_MOXI_Z:+,$BENCH_MOXI_Z}
-moxi_threads=${BENCH_MOXI_THREADS:-1}
+moxi_threads=${BENCH_MOXI_THREADS:-2}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$root/bench/.bin

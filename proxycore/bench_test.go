@@ -16,7 +16,7 @@ func benchProxy(b *testing.B, n int) string {
 	for i := 0; i < n; i++ {
 		addrs = append(addrs, proxytestStart(b))
 	}
-	return startBenchProxy(b, addrs)
+	return startProxy(b, addrs, nil).addr
 }
 
 // BenchmarkGetPipelined measures single-key gets, 32 in flight per write.

@@ -23,7 +23,7 @@ type testProxy struct {
 
 // startProxy runs a proxy over addrs ("host:port") with beh adjusted by
 // tweak, and stops it when the test ends.
-func startProxy(t *testing.T, addrs []string, tweak func(*Behavior)) *testProxy {
+func startProxy(t testing.TB, addrs []string, tweak func(*Behavior)) *testProxy {
 	t.Helper()
 	var servers []mapstore.Server
 	for _, a := range addrs {
@@ -64,7 +64,7 @@ func startProxy(t *testing.T, addrs []string, tweak func(*Behavior)) *testProxy 
 	return &testProxy{addr: ln.Addr().String(), srv: srv}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
@@ -130,33 +130,4 @@ func (c *client) expect(want string) {
 // proxytestStart starts one memcached for a benchmark.
 func proxytestStart(b *testing.B) string {
 	return proxytest.StartMemcached(b, pkgName).Addr
-}
-
-// startBenchProxy is startProxy for benchmarks.
-func startBenchProxy(b *testing.B, addrs []string) string {
-	var servers []mapstore.Server
-	for _, a := range addrs {
-		host, port, _ := net.SplitHostPort(a)
-		p, _ := net.LookupPort("tcp", port)
-		servers = append(servers, mapstore.Server{Host: host, Port: p})
-	}
-	m, err := mapstore.NewServerListMap(servers, mapstore.KetamaWeighted)
-	if err != nil {
-		b.Fatal(err)
-	}
-	beh := DefaultBehavior()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	srv, err := New(Config{Version: "bench", Threads: 4,
-		Buckets: []Bucket{{Port: port, Name: "default", Behavior: beh, Maps: StaticMap{M: m}}}},
-		Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(port, ln) }()
-	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	return ln.Addr().String()
 }

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 // startMemserver serves a fresh Server on a loopback port and returns its
@@ -43,56 +43,7 @@ func startMemserver(t testing.TB, cfg Config) (string, *Server) {
 // is skipped, except in CI where that is a setup error.
 func startMemcached(t testing.TB, extra ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("memcached")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("proxycore/memserver: memcached not found on PATH: %v", err)
-		}
-		t.Skip("memcached not on PATH")
-	}
-	port := freePort(t)
-	args := []string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-m", "64"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root") // memcached refuses to run as root otherwise
-	}
-	cmd := exec.Command(bin, append(args, extra...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start memcached: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	waitListening(t, addr)
-	return addr
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitListening polls addr until it accepts or a deadline passes.
-func waitListening(t testing.TB, addr string) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			return
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("%s never started listening: %v", addr, err)
-		case <-tick.C:
-		}
-	}
+	return proxytest.StartMemcached(t, "proxycore/memserver", append([]string{"-m", "64"}, extra...)...).Addr
 }
 
 // client is a raw protocol connection for transcripts.

@@ -1,6 +1,7 @@
 package proxycore
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -279,5 +280,46 @@ func TestConnectionGauge(t *testing.T) {
 			t.Fatalf("num_downstream_conn = %d after the server died, want 0", b.stats.get(numDownstreamConn))
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestShutdownDrains: a request in flight when Shutdown starts still gets
+// its reply, and Shutdown returns once it has.
+func TestShutdownDrains(t *testing.T) {
+	ms, addrs := memcacheds(t, 1)
+	p := startProxy(t, addrs, nil)
+	c := dial(t, p.addr)
+	c.send("set d 0 0 1\r\nx\r\n")
+	c.expect("STORED\r\n")
+	ms[0].Pause(t)
+	c.send("get d\r\n")
+	b := onlyBucket(p)
+	for deadline := time.Now().Add(2 * time.Second); len(b.sem) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the get never went out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- p.srv.Shutdown(ctx)
+	}()
+	for deadline := time.Now().Add(2 * time.Second); ; { // Shutdown has begun
+		conn, err := net.DialTimeout("tcp", p.addr, 100*time.Millisecond)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting after Shutdown began")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ms[0].Resume()
+	c.expect("VALUE d 0 1\r\nx\r\nEND\r\n")
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v, want a clean drain", err)
 	}
 }

@@ -41,20 +41,31 @@ type request struct {
 	gone     atomic.Bool    // the client went away
 }
 
-var requestPool = sync.Pool{New: func() any {
-	return &request{done: make(chan struct{}, 1)}
-}}
+// pools recycles requests and ops with their buffers; each Server has its
+// own, so nothing is shared between servers in one process (or tests).
+type pools struct {
+	requests sync.Pool
+	ops      sync.Pool
+}
+
+func newPools() *pools {
+	p := &pools{}
+	p.requests.New = func() any { return &request{done: make(chan struct{}, 1)} }
+	p.ops.New = func() any { return new(op) }
+	return p
+}
 
 func getRequest(c *clientConn) *request {
-	r := requestPool.Get().(*request)
+	r := c.srv.pools.requests.Get().(*request)
 	r.conn = c
 	return r
 }
 
 func putRequest(r *request) {
+	p := r.conn.srv.pools
 	for _, o := range r.ops {
 		o.reset()
-		opPool.Put(o)
+		p.ops.Put(o)
 	}
 	clear(r.ops)
 	r.ops = r.ops[:0]
@@ -69,14 +80,12 @@ func putRequest(r *request) {
 	r.finish = nil
 	r.conn = nil
 	r.gone.Store(false)
-	requestPool.Put(r)
+	p.requests.Put(r)
 }
-
-var opPool = sync.Pool{New: func() any { return new(op) }}
 
 // newOp returns an op of r for the given reply kind, counted in r.left.
 func (r *request) newOp(kind replyKind, retries int) *op {
-	o := opPool.Get().(*op)
+	o := r.conn.srv.pools.ops.Get().(*op)
 	o.parent, o.kind, o.retries = r, kind, retries
 	r.ops = append(r.ops, o)
 	return o

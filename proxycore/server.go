@@ -25,6 +25,7 @@ type Server struct {
 	// nextAffinity spreads clients over servers' connection slots.
 	nextAffinity atomic.Uint32
 	seed         maphash.Seed // for multi-get de-duplication tables
+	pools        *pools
 }
 
 // New validates cfg and returns a Server ready to Serve.
@@ -35,7 +36,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxItemSize <= 0 {
 		cfg.MaxItemSize = ascii.DefaultMaxItemSize
 	}
-	s := &Server{cfg: cfg, deps: deps, logger: deps.Logger, buckets: make(map[int]*bucket), started: time.Now(), seed: maphash.MakeSeed()}
+	s := &Server{
+		cfg: cfg, deps: deps, logger: deps.Logger,
+		buckets: make(map[int]*bucket),
+		started: time.Now(),
+		seed:    maphash.MakeSeed(),
+		pools:   newPools(),
+	}
 	for _, bc := range cfg.Buckets {
 		if bc.Maps == nil {
 			return nil, fmt.Errorf("proxycore: bucket %q on port %d has no map source", bc.Name, bc.Port)

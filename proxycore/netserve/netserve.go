@@ -76,7 +76,6 @@ func (s *Server) ServeFunc(ln net.Listener, h Handler) error {
 			_ = c.Close()
 			return ErrServerClosed
 		}
-		s.wg.Add(1)
 		go s.serveConn(c, h)
 	}
 }
@@ -94,6 +93,10 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
+// track registers c and counts its handler in wg. Both happen under mu
+// and only while the server is open, so every wg.Add happens before
+// Shutdown's wg.Wait: Add racing a Wait on a zero counter is a misuse the
+// race detector reports.
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,6 +104,7 @@ func (s *Server) track(c net.Conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.wg.Add(1)
 	return true
 }
 

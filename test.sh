@@ -2,7 +2,8 @@
 # Runs moxi's whole test suite, end-to-end tests included. It first
 # installs, from Debian's packages, the real programs the tests drive when
 # they are missing: memcached (the backend), libmemcached-tools
-# (memccapable) and nutcracker (twemproxy, for bench/run.sh).
+# (memccapable), nutcracker (twemproxy, for bench/run.sh) and sasl2-bin
+# (saslpasswd2, for memcached with SASL).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -11,6 +12,7 @@ need=()
 command -v memcached >/dev/null || need+=(memcached)
 command -v memccapable >/dev/null || need+=(libmemcached-tools)
 command -v nutcracker >/dev/null || need+=(nutcracker)
+command -v saslpasswd2 >/dev/null || need+=(sasl2-bin libsasl2-modules)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

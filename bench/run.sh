@@ -9,7 +9,9 @@
 # Environment (defaults in brackets):
 #   BENCH_DURATION       measured time per run [10s]
 #   BENCH_KEYS           keyspace, prefilled through each system [100000]
-#   BENCH_WORKLOADS      subset of "A B C D" [A B C D]
+#   BENCH_WORKLOADS      subset of "A B C D Abin Bbin Cbin"; the *bin ones are
+#                        A, B and C with clients speaking the binary
+#                        protocol (direct and moxi only) [all seven]
 #   BENCH_REPEAT         runs per workload and system; the table shows the
 #                        median run by throughput, with the range [1]
 #   BENCH_PORT_BASE      first of 7 consecutive ports [31211]
@@ -19,17 +21,20 @@
 #   BENCH_MOXI_ENV       extra environment for moxi, e.g. "GODEBUG=gctrace=1" []
 #   BENCH_MOXI_Z         extra -Z settings, e.g. "downstream_conn_max=1" []
 #   BENCH_MOXI_THREADS   moxi -t: threads running Go code (capped at the cores) [2]
+#   BENCH_MOXI_PROTOCOL  protocol moxi speaks to the servers: binary or ascii
+#                        (-Z downstream_protocol) [binary, moxi's default]
 set -euo pipefail
 
 duration=${BENCH_DURATION:-10s}
 keys=${BENCH_KEYS:-100000}
-workloads=${BENCH_WORKLOADS:-A B C D}
+workloads=${BENCH_WORKLOADS:-A B C D Abin Bbin Cbin}
 repeat=${BENCH_REPEAT:-1}
 port_base=${BENCH_PORT_BASE:-31211}
 require_moxi=${BENCH_REQUIRE_MOXI:-1}
 twem_server_conns=${BENCH_TWEM_SERVER_CONNS:-1}
 read -r -a moxi_env <<<"${BENCH_MOXI_ENV:-}"
-moxi_z=downstream_protocol=ascii${BENCH_MOXI_Z:+,$BENCH_MOXI_Z}
+moxi_protocol=${BENCH_MOXI_PROTOCOL:-binary}
+moxi_z=downstream_protocol=$moxi_protocol${BENCH_MOXI_Z:+,$BENCH_MOXI_Z}
 moxi_threads=${BENCH_MOXI_THREADS:-2}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,6 +51,7 @@ moxi_port=$((port_base + 6))
 declare -a started=() # pids of everything we started, killed on exit
 proxy_pid=""          # the proxy being measured
 moxi_ok=1             # cleared by preflight when moxi is broken but optional
+moxi_bin_ok=1         # likewise, for binary clients only
 failed=0              # set when a measured run reported errors or misses
 
 log() { printf '%s\n' "$*" >&2; }
@@ -297,6 +303,28 @@ start_proxy() {
 	die "$sys failed to start or fails a set/get round trip (log: $out/$name.log)"
 }
 
+# binary_check PORT: a short verified loadgen run with binary clients
+# (single GETKs, then GETKQ+NOOP multi-gets, both with sets, pipelined):
+# the binary counterpart of smoke, which speaks ascii. Output goes to
+# $out/binary-check.log.
+binary_check() {
+	local mg
+	for mg in 1 10; do
+		"$bin/loadgen" -addr "127.0.0.1:$1" -proto binary -conns 2 -keys 100 -multiget "$mg" \
+			-pipeline 3 -ops 300 -duration 5s -timeout 2s -key-prefix bench:binary-check: \
+			>>"$out/binary-check.log" 2>&1 || return 1
+	done
+}
+
+# has_binary_workloads: some selected workload has binary clients.
+has_binary_workloads() {
+	local wl
+	for wl in $workloads; do
+		binary_workload "$wl" && return 0
+	done
+	return 1
+}
+
 # preflight: start and smoke-test each proxy once before measuring
 # anything, so a broken component fails the run in seconds.
 preflight() {
@@ -305,6 +333,12 @@ preflight() {
 	for sys in twemproxy moxi; do
 		if start_proxy "$sys" "$sys-preflight"; then
 			echo "$sys: $(order_check "$(proxy_port "$sys")") of 20 pipelined set+get pairs returned a miss" >>"$out/order.txt"
+			if [[ $sys == moxi ]] && has_binary_workloads && ! binary_check "$moxi_port"; then
+				tail -n 5 "$out/binary-check.log" >&2
+				((require_moxi)) && die "moxi fails with binary clients (log: $out/binary-check.log, $out/moxi-preflight.log)"
+				log "moxi fails with binary clients; its column will be n/a for the *bin workloads"
+				moxi_bin_ok=0
+			fi
 			stop "$proxy_pid"
 		else
 			moxi_ok=0 # start_proxy dies unless it is moxi and moxi is optional
@@ -321,16 +355,21 @@ proxy_port() {
 
 # --- measuring ------------------------------------------------------------
 
-# workload_args NAME: the loadgen flags of a workload.
+# workload_args NAME: the loadgen flags of a workload. Call it once
+# outside $(...) to validate a name: die only ends a subshell.
 workload_args() {
 	case $1 in
 	A) echo "-conns 50 -get-ratio 0.9" ;;                 # single-key get/set mix
 	B) echo "-conns 50 -get-ratio 0.9 -multiget 10" ;;    # 10-key multi-gets
 	C) echo "-conns 200 -get-ratio 0.9 -pipeline 10" ;;   # many pipelining clients
 	D) echo "-conns 50 -get-ratio 1 -multiget 100" ;;     # wide fan-out, gets only
+	Abin | Bbin | Cbin) echo "$(workload_args "${1%bin}") -proto binary" ;; # binary clients
 	*) die "unknown workload $1" ;;
 	esac
 }
+
+# binary_workload NAME: its clients speak the binary protocol.
+binary_workload() { [[ $1 == *bin ]]; }
 
 # target_args SYSTEM: how loadgen reaches a system.
 target_args() {
@@ -385,6 +424,14 @@ total_stat() {
 measure() {
 	local wl=$1 sys=$2 rep=$3 pid="" t0=0 t1=0 rss=0 json rc=0
 	local -a args
+	if binary_workload "$wl" && [[ $sys == twemproxy ]]; then
+		printf '{"workload":"%s","system":"%s","na":"no binary protocol"}\n' "$wl" "$sys" >>"$results"
+		return 0
+	fi
+	if binary_workload "$wl" && [[ $sys == moxi ]] && ! ((moxi_bin_ok)); then
+		printf '{"workload":"%s","system":"%s","na":"fails with binary clients"}\n' "$wl" "$sys" >>"$results"
+		return 0
+	fi
 	read -r -a args <<<"$(target_args "$sys") $(workload_args "$wl") -keys $keys"
 	flush_servers
 	if [[ $sys != direct ]] && ! start_proxy "$sys" "$sys-$wl-prefill"; then
@@ -435,7 +482,8 @@ run_workloads() {
 print_header() {
 	echo "## moxi benchmark"
 	echo
-	echo "- command: \`BENCH_DURATION=$duration BENCH_REPEAT=$repeat BENCH_KEYS=$keys BENCH_WORKLOADS=\"$workloads\" bench/run.sh\`"
+	echo "- command: \`BENCH_DURATION=$duration BENCH_REPEAT=$repeat BENCH_KEYS=$keys BENCH_WORKLOADS=\"$workloads\" BENCH_MOXI_PROTOCOL=$moxi_protocol bench/run.sh\`"
+	echo "- moxi speaks the **$moxi_protocol** protocol to the memcached servers (BENCH_MOXI_PROTOCOL); clients speak ascii, except in the \`*bin\` workloads, where they speak binary (twemproxy has no binary protocol: n/a there)"
 	echo "- load average before the runs: $load_before (other work on the machine skews results; the bench's own processes raise it during the runs)"
 	echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 	echo "- $(go version | cut -d' ' -f3), $(memcached -V), $(nutcracker -V 2>&1 | head -n 1), moxi $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+dirty')"
@@ -445,7 +493,12 @@ print_header() {
 }
 
 main() {
+	local wl
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	[[ $moxi_protocol == ascii || $moxi_protocol == binary ]] || die "BENCH_MOXI_PROTOCOL must be ascii or binary, not $moxi_protocol"
+	for wl in $workloads; do
+		workload_args "$wl" >/dev/null
+	done
 	build
 	check_ports
 	start_memcached

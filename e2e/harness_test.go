@@ -76,12 +76,21 @@ type proc struct {
 }
 
 func startProc(name string, port int, path string, args ...string) (*proc, error) {
+	return startProcEnv(name, port, path, nil, args...)
+}
+
+// startProcEnv is startProc with env added to the inherited environment
+// (SASL settings of memcached -S, moxi's MOXI_SASL_PLAIN_* variables).
+func startProcEnv(name string, port int, path string, env []string, args ...string) (*proc, error) {
 	p := &proc{Name: name, Port: port, Addr: addrOf(port), output: &syncBuffer{}, done: make(chan struct{}),
 		stopSig: syscall.SIGTERM}
 	if name == "memcached" {
 		p.stopSig = syscall.SIGKILL // memcached lingers a second on SIGTERM
 	}
 	p.cmd = exec.Command(path, args...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout = p.output
 	p.cmd.Stderr = p.output
 	if err := p.cmd.Start(); err != nil {
@@ -161,10 +170,16 @@ func (p *proc) stop() {
 // port when the process exits early with a bind error. args gets the port.
 func launch(t testing.TB, name, path string, args func(port int) []string) *proc {
 	t.Helper()
+	return launchEnv(t, name, path, nil, args)
+}
+
+// launchEnv is launch with env added to the process's environment.
+func launchEnv(t testing.TB, name, path string, env []string, args func(port int) []string) *proc {
+	t.Helper()
 	var lastErr error
 	for range portAttempts {
 		port := freePort(t)
-		p, err := startProc(name, port, path, args(port)...)
+		p, err := startProcEnv(name, port, path, env, args(port)...)
 		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}

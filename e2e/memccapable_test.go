@@ -13,13 +13,26 @@ import (
 // port and returns the names of failed cases and the whole output.
 func runMemccapable(t *testing.T, port int) (failed []string, output string) {
 	t.Helper()
+	return runMemccapableSuite(t, port, "ascii")
+}
+
+// runMemccapableSuite runs one memccapable suite, "ascii" (-a) or "binary"
+// (-b). memccapable prints one "[pass]" or "[FAIL]" line per case; a suite
+// whose "<suite> set" case did not pass counts as not run, so that a
+// memccapable that gave up early is not taken for success.
+func runMemccapableSuite(t *testing.T, port int, suite string) (failed []string, output string) {
+	t.Helper()
 	path := requireTool(t, "memccapable")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-a", "-t", "5")
+	flag := map[string]string{"ascii": "-a", "binary": "-b"}[suite]
+	if flag == "" {
+		t.Fatalf("memccapable: unknown suite %q", suite)
+	}
+	cmd := exec.CommandContext(ctx, path, "-h", "127.0.0.1", "-p", strconv.Itoa(port), flag, "-t", "5")
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatalf("memccapable still running after 60s:\n%s", out)
+		t.Fatalf("memccapable %s still running after 60s:\n%s", flag, out)
 	}
 	for _, m := range regexp.MustCompile(`(?m)^(.*?)\s*\[FAIL\]`).FindAllStringSubmatch(string(out), -1) {
 		failed = append(failed, m[1])
@@ -27,7 +40,7 @@ func runMemccapable(t *testing.T, port int) (failed []string, output string) {
 	if err != nil && len(failed) == 0 {
 		failed = append(failed, "exit: "+err.Error())
 	}
-	if !regexp.MustCompile(`(?m)^ascii set\s+\[pass\]`).Match(out) && len(failed) == 0 {
+	if !regexp.MustCompile(`(?m)^`+suite+` set\s+\[pass\]`).Match(out) && len(failed) == 0 {
 		failed = append(failed, "no test ran")
 	}
 	return failed, string(out)

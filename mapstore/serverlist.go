@@ -150,7 +150,10 @@ func newServerListMap(servers []Server, dist Distribution) (*Map, error) {
 	if len(servers) == 0 {
 		return nil, errors.New("mapstore: empty server list")
 	}
-	if dist > Modula {
+	if dist == VBucket {
+		return nil, errors.New("mapstore: a vbucket map needs a bucket config (ParseBucket), not a server list")
+	}
+	if dist > VBucket {
 		return nil, fmt.Errorf("mapstore: unknown distribution %d", dist)
 	}
 	own := make([]Server, len(servers))

@@ -3,39 +3,14 @@ package mapstore
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moxifleet/moxi/internal/fixtures"
 )
 
-// sharedTestdata returns the shared/testdata directory that sits beside the
-// repository (…/main and …/shared in both the workspace and CI clones). It
-// walks up from the package directory so the test does not depend on how
-// deep the package is. When it is missing, CI fails loudly (a silently
-// skipped compatibility test is worse than none); elsewhere the test skips.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("mapstore: getwd: %v", err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "testdata")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("mapstore: shared/testdata not found above the package directory; CI clones must have shared/ beside the repo")
-	}
-	t.Skip("mapstore: shared/testdata not found above the package directory; skipping fixture test")
-	return ""
-}
+// sharedTestdata returns ../shared/testdata (see fixtures.SharedTestdata).
+func sharedTestdata(t testing.TB) string { return fixtures.SharedTestdata(t, "mapstore") }
 
 // readTSV reads a tab-separated file, skipping '#' comment lines, and
 // returns the header and the rows. Every row must have the header's width.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/moxifleet/moxi/mapstore"
@@ -39,6 +38,7 @@ type Node struct {
 	proxyCfg proxycore.Config // Buckets is empty when there is no -z
 	proxy    proxyServer      // nil without -z
 	mem      memServer        // nil unless the built-in server runs
+	feeds    []*restFeed      // REST config sources, one per -z section
 }
 
 // New validates opts and builds the proxy and built-in server without
@@ -82,6 +82,7 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 			MaxItemSize: opts.MaxItemSize,
 			NoEvict:     opts.NoEvict,
 			Version:     opts.Version,
+			Protocol:    opts.Protocol,
 			Logger:      logger,
 		})
 	}
@@ -108,11 +109,6 @@ func (n *Node) warnIgnored() {
 	if n.opts.Socket != "" && n.opts.Port > 0 {
 		n.logger.Warn("-p has no effect with -s", "port", n.opts.Port)
 	}
-	if len(n.proxyCfg.Buckets) > 0 && n.behavior.DownstreamProtocol == "binary" {
-		// Binary downstream arrives with the binary-protocol issue; until
-		// then the default (binary, as in moxi) falls back to ascii.
-		n.logger.Info("downstream_protocol=binary is not implemented yet; speaking ascii to servers")
-	}
 }
 
 // buildProxyConfig turns -z into one bucket per static section.
@@ -124,6 +120,11 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 		Threads:     n.opts.Threads,
 		ConfType:    "static",
 		Settings:    settingsPairs(n.opts),
+		// moxi's default_bucket_name: unset keeps clients on their
+		// listener's bucket; any value, even "", names one (or the NULL
+		// bucket).
+		NamedDefaultBucket: n.behavior.DefaultBucketName != proxycore.FirstBucket,
+		DefaultBucketName:  n.behavior.DefaultBucketName,
 	}
 	if n.opts.ClusterConfig == "" {
 		return cfg, nil
@@ -133,7 +134,9 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 		return cfg, fmt.Errorf("-z: %w", err)
 	}
 	if cc.REST != nil {
-		return cfg, fmt.Errorf("REST configuration (%s) is not supported yet", restURLs(cc.REST))
+		cfg.ConfType = "dynamic"
+		cfg.Buckets, n.feeds, err = n.restBuckets(cc.REST)
+		return cfg, err
 	}
 	if n.opts.Socket != "" && len(cc.Static) > 1 {
 		return cfg, fmt.Errorf("-s: the unix socket can serve one proxy, but -z configures %d ports", len(cc.Static))
@@ -153,10 +156,13 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 // downstream_weight is not applied: the original appended it only to
 // server lists built from REST ketama configs, never to -z host lists.
 func (n *Node) staticBucket(s StaticSection, dist mapstore.Distribution) (proxycore.Bucket, error) {
+	var m *mapstore.Map
+	var err error
 	if s.Kind == JSON {
-		return proxycore.Bucket{}, fmt.Errorf("-z: proxy port %d: vBucket JSON configs are not supported yet", s.Port)
+		m, err = mapstore.ParseBucket([]byte(s.JSON))
+	} else {
+		m, err = mapstore.NewServerListMap(s.Servers, dist)
 	}
-	m, err := mapstore.NewServerListMap(s.Servers, dist)
 	if err != nil {
 		return proxycore.Bucket{}, fmt.Errorf("-z: proxy port %d: %w", s.Port, err)
 	}
@@ -167,15 +173,6 @@ func (n *Node) staticBucket(s StaticSection, dist mapstore.Distribution) (proxyc
 		Behavior: n.behavior,
 		Maps:     proxycore.StaticMap{M: m},
 	}, nil
-}
-
-// restURLs lists every URL of a REST config for an error message.
-func restURLs(rc *RESTConfig) string {
-	var urls []string
-	for _, s := range rc.Sections {
-		urls = append(urls, s.URLs...)
-	}
-	return strings.Join(urls, ", ")
 }
 
 // Behavior returns the parsed -Z behavior.

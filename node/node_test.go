@@ -105,10 +105,8 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"no config", func(o *Options) {}, "need cluster configuration"},
 		{"udp only", func(o *Options) { o.UDPPort = 11211 }, "-U: UDP is not supported"},
-		{"rest", func(o *Options) { o.ClusterConfig = "http://a:8091/p,http://b:8091/p" },
-			"REST configuration (http://a:8091/p, http://b:8091/p) is not supported yet"},
-		{"json", func(o *Options) { o.ClusterConfig = `11211={"serverList":[]}` },
-			"-z: proxy port 11211: vBucket JSON configs are not supported yet"},
+		{"json", func(o *Options) { o.ClusterConfig = `11211={"numReplicas":0,"serverList":[],"vBucketMap":[[0]]}` },
+			"-z: proxy port 11211: Empty serverList"},
 		{"bad -z", func(o *Options) { o.ClusterConfig = "11211" }, "-z: bad moxi config, missing ="},
 		{"bad -Z", func(o *Options) { o.ClusterConfig = "11211=a"; o.Behavior = "nope=1" }, "-Z: unknown behavior key: nope"},
 		{"mcmux", func(o *Options) { o.Port = 11211; o.Mcmux = true }, "mcmux mode (-X) is not supported yet"},
@@ -331,5 +329,23 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 5s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRESTConfigBuildsFeeds: a REST -z makes one dynamic bucket per
+// section on port_listen, named by its URL, fed by a streaming client.
+func TestRESTConfigBuildsFeeds(t *testing.T) {
+	opts := DefaultOptions()
+	opts.ClusterConfig = "http://a:8091/pools/default/bucketsStreamingConfig/b1,http://b:8091/pools/default/bucketsStreamingConfig/b1"
+	logger, level := testLogger()
+	n, err := New(opts, logger, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.feeds) != 1 || n.proxyCfg.ConfType != "dynamic" || len(n.proxyCfg.Buckets) != 1 {
+		t.Fatalf("feeds %d, conf type %q, buckets %d", len(n.feeds), n.proxyCfg.ConfType, len(n.proxyCfg.Buckets))
+	}
+	if b := n.proxyCfg.Buckets[0]; b.Name != "b1" || b.Port != 11211 || b.Maps.Current() != nil {
+		t.Fatalf("bucket %q on %d, map %v before any config", b.Name, b.Port, b.Maps.Current())
 	}
 }

@@ -25,6 +25,12 @@ func (n *Node) Run(ctx context.Context) error {
 		n.logger.Info("listening", "on", b.name)
 		go func() { errc <- b.serve(b.ln) }()
 	}
+	feedCtx, stopFeeds := context.WithCancel(ctx)
+	defer stopFeeds()
+	feedErr := make(chan error, len(n.feeds))
+	for _, f := range n.feeds {
+		go func() { feedErr <- f.run(feedCtx) }()
+	}
 	var runErr error
 	pending := len(lns)
 	select {
@@ -32,7 +38,12 @@ func (n *Node) Run(ctx context.Context) error {
 	case err := <-errc:
 		pending--
 		runErr = fmt.Errorf("server stopped unexpectedly: %w", err)
+	case err := <-feedErr:
+		if err != nil {
+			runErr = err
+		}
 	}
+	stopFeeds()
 	n.shutdown()
 	n.waitServe(errc, pending)
 	return runErr

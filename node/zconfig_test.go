@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moxifleet/moxi/internal/fixtures"
 	"github.com/moxifleet/moxi/mapstore"
 )
-
-const sharedTestdata = "/work/shared/testdata/moxi"
 
 func TestParseClusterConfigStatic(t *testing.T) {
 	tests := []struct {
@@ -77,11 +76,9 @@ func TestParseClusterConfigErrors(t *testing.T) {
 }
 
 func TestParseClusterConfigFiles(t *testing.T) {
+	moxiCfgs := filepath.Join(fixtures.SharedTestdata(t, "node"), "moxi")
 	for _, name := range []string{"vbucket1.cfg", "vbucket2.cfg", "moxi_mock.cfg"} {
-		path := filepath.Join(sharedTestdata, name)
-		if _, err := os.Stat(path); err != nil {
-			t.Skipf("shared testdata not available: %v", err)
-		}
+		path := filepath.Join(moxiCfgs, name)
 		cc, err := ParseClusterConfig(path)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -90,7 +87,7 @@ func TestParseClusterConfigFiles(t *testing.T) {
 			t.Errorf("%s: got %+v", name, cc)
 		}
 	}
-	cc, err := ParseClusterConfig(filepath.Join(sharedTestdata, "moxi_mock.cfg"))
+	cc, err := ParseClusterConfig(filepath.Join(moxiCfgs, "moxi_mock.cfg"))
 	if err == nil && cc.Static[0].Port != 11333 {
 		t.Errorf("moxi_mock.cfg port = %d, want 11333", cc.Static[0].Port)
 	}

@@ -18,6 +18,8 @@ type bucket struct {
 	sem    chan struct{} // downstream_max tokens; nil means unlimited
 	logger *slog.Logger
 
+	isNull bool // the NULL bucket: proxied commands are refused
+
 	route atomic.Pointer[routing]
 	mu    sync.Mutex         // guards servers and rebuilding route
 	byAdr map[string]*server // every server this bucket has used
@@ -56,16 +58,48 @@ func (b *bucket) routing() *routing {
 	}
 	rt := &routing{m: m, servers: make([]*server, len(m.Servers))}
 	for i, s := range m.Servers {
-		rt.servers[i] = b.serverFor(s)
+		rt.servers[i] = b.serverFor(s, m)
 	}
 	b.route.Store(rt)
+	b.drainLeavers(rt)
 	return rt
 }
 
-func (b *bucket) serverFor(s mapstore.Server) *server {
+// drainLeavers closes, after a grace period for requests in flight, the
+// connections of servers the new routing no longer names. Called with mu
+// held.
+func (b *bucket) drainLeavers(rt *routing) {
+	keep := make(map[*server]bool, len(rt.servers))
+	for _, s := range rt.servers {
+		keep[s] = true
+	}
+	for addr, s := range b.byAdr {
+		if !keep[s] {
+			delete(b.byAdr, addr)
+			b.logger.Info("server left the map; draining", "server", addr)
+			b.retire(s)
+		}
+	}
+}
+
+// retire closes a server's connections once requests in flight on them
+// have had downstream_timeout (or 5 s) to finish.
+func (b *bucket) retire(s *server) {
+	grace := b.beh.DownstreamTimeout
+	if grace <= 0 {
+		grace = 5 * time.Second
+	}
+	time.AfterFunc(grace, s.close)
+}
+
+func (b *bucket) serverFor(s mapstore.Server, m *mapstore.Map) *server {
 	srv := newServer(s, b.beh, &b.stats, b.logger)
+	srv.usr, srv.pwd = mapCredentials(m, b.beh)
 	if old, ok := b.byAdr[srv.addr]; ok {
-		return old
+		if old.usr == srv.usr && old.pwd == srv.pwd {
+			return old
+		}
+		b.retire(old) // new credentials: new connections
 	}
 	b.byAdr[srv.addr] = srv
 	return srv
@@ -109,4 +143,18 @@ func (b *bucket) close() {
 	for _, s := range b.byAdr {
 		s.close()
 	}
+}
+
+// mapCredentials is the SASL login for a map's servers: a bucket config
+// names its bucket (the user, "" for "default") and saslPassword; -Z
+// usr/pwd fill in what it leaves out, as moxi fell back to the pool's.
+func mapCredentials(m *mapstore.Map, beh *Behavior) (usr, pwd string) {
+	usr, pwd = beh.Usr, beh.Pwd
+	if m.User != "" {
+		usr = m.User
+	}
+	if m.HasPassword {
+		pwd = m.Password
+	}
+	return usr, pwd
 }

@@ -2,6 +2,7 @@ package proxycore
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 // pipelineWindow is how many requests of one client may be in flight
@@ -33,40 +35,43 @@ func (s *Server) serveClient(ctx context.Context, b *bucket, c net.Conn) {
 	b.stats.inc(numUpstream)
 	defer b.stats.dec(numUpstream)
 
-	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow),
+	cc := &clientConn{srv: s, b: s.startBucket(b), c: c, queue: make(chan *request, pipelineWindow),
 		affinity: s.nextAffinity.Add(1)}
 	cc.br = bufio.NewReaderSize(c, 16<<10)
-	if !cc.acceptProtocol() {
+	binary, ok := cc.detectProtocol()
+	if !ok {
 		return
 	}
-	cc.rd = ascii.NewReader(cc.br, s.cfg.MaxItemSize)
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
 	defer stop()
 
 	written := make(chan struct{})
 	go cc.writeLoop(bufio.NewWriterSize(c, 16<<10), written)
-	cc.readLoop()
+	if binary {
+		cc.readLoopBinary()
+	} else {
+		cc.rd = ascii.NewReader(cc.br, s.cfg.MaxItemSize)
+		cc.readLoop()
+	}
 	close(cc.queue)
 	<-written
 }
 
-// acceptProtocol peeks at the first byte: 0x80 starts a binary client,
-// which this proxy does not serve yet, so the connection is refused with a
-// log line rather than answered with garbage.
-func (cc *clientConn) acceptProtocol() bool {
-	if cc.srv.cfg.Protocol == "binary" {
-		cc.srv.logger.Warn("binary protocol clients are not supported yet; closing", "remote", cc.c.RemoteAddr().String())
-		return false
+// detectProtocol decides once per connection, as memcached does with -B
+// auto: a first byte of 0x80 starts a binary client. -B ascii or binary
+// forces one. ok is false when the client left before sending anything.
+func (cc *clientConn) detectProtocol() (binary, ok bool) {
+	switch cc.srv.cfg.Protocol {
+	case "ascii":
+		return false, true
+	case "binary":
+		return true, true
 	}
 	first, err := cc.br.Peek(1)
 	if err != nil {
-		return false
+		return false, false
 	}
-	if first[0] == 0x80 && cc.srv.cfg.Protocol != "ascii" {
-		cc.srv.logger.Warn("binary protocol clients are not supported yet; closing", "remote", cc.c.RemoteAddr().String())
-		return false
-	}
-	return true
+	return first[0] == binproto.MagicRequest, true
 }
 
 func (cc *clientConn) readLoop() {
@@ -88,7 +93,12 @@ func (cc *clientConn) readLoop() {
 				r.reply = append(append(r.reply, pe.Reply...), "\r\n"...)
 			}
 			r.close = pe.Close
+			key := r.cmd.Key
 			r.complete()
+			if pe.DropKey {
+				// Before queueing r, whose buffers the writer recycles.
+				cc.dropKey(key)
+			}
 			cc.queue <- r
 			if pe.Close {
 				return
@@ -124,7 +134,7 @@ func (cc *clientConn) writeLoop(w *bufio.Writer, written chan<- struct{}) {
 		if !broken {
 			r.writeReply(w)
 		}
-		cc.b.noteDone(r)
+		r.b.noteDone(r)
 		closeAfter := r.close
 		putRequest(r)
 		if closeAfter || broken {
@@ -149,4 +159,19 @@ func (b *bucket) noteDone(r *request) {
 	}
 	b.stats.inc(totCmdCount)
 	b.stats.add(totCmdTime, uint64(time.Since(r.started)/time.Microsecond))
+}
+
+// dropKey deletes key from its server without a reply to the client, as
+// memcached unlinks the old item when it refuses a new value as too large:
+// a later get must miss, not return the stale value.
+func (cc *clientConn) dropKey(key []byte) {
+	line := append(append([]byte("delete "), key...), " noreply\r\n"...)
+	d := getRequest(cc)
+	if err := ascii.NewReader(bufio.NewReader(bytes.NewReader(line)), 0).Next(&d.cmd); err != nil {
+		putRequest(d)
+		return
+	}
+	d.started = time.Now()
+	cc.dispatch(d)
+	cc.queue <- d
 }

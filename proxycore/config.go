@@ -37,6 +37,12 @@ type Config struct {
 	// in order, as the node computed them from its flags.
 	Settings [][2]string
 	Buckets  []Bucket
+	// NamedDefaultBucket makes clients start on the bucket whose SASL user
+	// is DefaultBucketName with no password, or on the NULL bucket when
+	// there is none (moxi's default_bucket_name). Otherwise a client starts
+	// on the first bucket configured on its listener's port.
+	NamedDefaultBucket bool
+	DefaultBucketName  string
 }
 
 // Deps are the collaborators the proxy is given.

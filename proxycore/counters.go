@@ -18,14 +18,20 @@ const (
 	totDownstreamConnectFailed
 	totDownstreamConnectTimeout
 	totDownstreamConnectInterval
+	totDownstreamAuth
+	totDownstreamAuthFailed
+	totDownstreamBucket
+	totDownstreamBucketFailed
 	totDownstreamCloseOnUpstreamClose
 	totDownstreamTimeout
 	totWaitQueueTimeout
+	totAuthTimeout
 	totAssignDownstream
 	totMultigetKeys
 	totMultigetKeysDedupe
 	totMultigetBytesDedupe
 	totRetry
+	totRetryVBucket
 	totCmdTime
 	totCmdCount
 	errDownstreamWritePrep
@@ -42,14 +48,20 @@ var counterNames = [numCounters]string{
 	totDownstreamConnectFailed:        "tot_downstream_connect_failed",
 	totDownstreamConnectTimeout:       "tot_downstream_connect_timeout",
 	totDownstreamConnectInterval:      "tot_downstream_connect_interval",
+	totDownstreamAuth:                 "tot_downstream_auth",
+	totDownstreamAuthFailed:           "tot_downstream_auth_failed",
+	totDownstreamBucket:               "tot_downstream_bucket",
+	totDownstreamBucketFailed:         "tot_downstream_bucket_failed",
 	totDownstreamCloseOnUpstreamClose: "tot_downstream_close_on_upstream_close",
 	totDownstreamTimeout:              "tot_downstream_timeout",
 	totWaitQueueTimeout:               "tot_wait_queue_timeout",
+	totAuthTimeout:                    "tot_auth_timeout",
 	totAssignDownstream:               "tot_assign_downstream",
 	totMultigetKeys:                   "tot_multiget_keys",
 	totMultigetKeysDedupe:             "tot_multiget_keys_dedupe",
 	totMultigetBytesDedupe:            "tot_multiget_bytes_dedupe",
 	totRetry:                          "tot_retry",
+	totRetryVBucket:                   "tot_retry_vbucket",
 	totCmdTime:                        "tot_cmd_time",
 	totCmdCount:                       "tot_cmd_count",
 	errDownstreamWritePrep:            "err_downstream_write_prep",

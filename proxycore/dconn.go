@@ -35,6 +35,8 @@ type dconn struct {
 	conn    net.Conn      // set once connected; read by kill
 	quit    chan struct{} // closed by kill
 
+	scratch []byte // the reader's buffer for one binary response
+
 	dl          sync.Mutex // guards outstanding and the read deadline
 	outstanding int        // ops handed to the reader, not yet answered
 }
@@ -96,6 +98,14 @@ func (d *dconn) run() {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	br := bufio.NewReaderSize(c, 32<<10)
+	if err := d.authenticate(c, br); err != nil {
+		s.logger.Warn("downstream auth failed", "server", s.addr, "err", err)
+		_ = c.Close()
+		s.noteError()
+		d.kill(opConnectFailed)
+		return
+	}
 	s.noteConnected()
 	s.stats.inc(totDownstreamConnect)
 	s.stats.inc(totDownstreamConn)
@@ -110,7 +120,7 @@ func (d *dconn) run() {
 		_ = c.Close()
 		return
 	}
-	go d.readLoop(bufio.NewReaderSize(c, 32<<10))
+	go d.readLoop(br)
 	d.w = bufio.NewWriterSize(c, 32<<10)
 	d.writeQueued() // what queued up while connecting
 }

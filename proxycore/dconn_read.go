@@ -25,7 +25,7 @@ func (d *dconn) readLoop(r *bufio.Reader) {
 			d.kill(opClosed)
 			return
 		}
-		if err := readReply(r, o); err != nil {
+		if err := d.read(r, o); err != nil {
 			d.failRead(o, err, true)
 			return
 		}
@@ -54,11 +54,19 @@ func (d *dconn) failRead(o *op, err error, partial bool) {
 	d.kill(cause)
 	if partial {
 		o.status = cause
-		if cause == opClosed && o.kind == replyValues {
+		if cause == opClosed && (o.kind == replyValues || o.kind == replyBinValues) {
 			o.status = opOK // keep the complete values already read
 		}
 		o.parent.opDone(o)
 		return
 	}
 	d.finishUnanswered(o, cause)
+}
+
+// read reads o's reply in the protocol it was sent in.
+func (d *dconn) read(r *bufio.Reader, o *op) error {
+	if o.kind >= replyBinOne {
+		return readBinReply(r, o, &d.scratch)
+	}
+	return readReply(r, o)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 // dispatch answers local commands at once and sends the rest downstream.
@@ -42,22 +43,58 @@ func (cc *clientConn) dispatch(r *request) {
 	}
 }
 
+// refuse completes r without sending it: text clients get line, binary
+// clients status, once for every command of a group.
+func (r *request) refuse(st binproto.Status, line string) {
+	r.own = true
+	if !r.binary {
+		r.reply = append(r.reply, line...)
+		r.complete()
+		return
+	}
+	msg := st.ProxyMessage()
+	if st == binproto.StatusNotSupported {
+		msg = "moxi: binary clients need -Z downstream_protocol=binary"
+	}
+	if r.quiet == 0 {
+		r.reply = binproto.AppendError(r.reply, r.bin.Opcode, st, r.bin.Opaque, msg)
+	} else {
+		eachPacket(r.raw, func(p *binproto.Packet, _ []byte) {
+			r.reply = binproto.AppendError(r.reply, p.Opcode, st, p.Opaque, msg)
+		})
+	}
+	r.complete()
+}
+
+// noServer answers a request whose vbucket no server owns yet.
+func (r *request) noServer() {
+	r.heldSem = false
+	r.b.release()
+	r.refuse(binproto.StatusInternal, "SERVER_ERROR proxy write to downstream\r\n")
+}
+
 // forward takes a downstream_max token and the current routing, then
 // hands the request to send. Failures to get either are answered here.
 func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
-	b := cc.b
+	b := r.b
+	switch {
+	case b.isNull:
+		r.refuse(binproto.StatusAuthError, nullReplyASCII(r.cmd.Line))
+		return
+	case r.binary && !b.binaryDownstream():
+		r.refuse(binproto.StatusNotSupported, "")
+		return
+	}
 	rt := b.routing()
 	if rt == nil || len(rt.servers) == 0 {
-		r.reply = append(r.reply, "SERVER_ERROR proxy out of downstreams\r\n"...)
-		r.complete()
+		r.refuse(binproto.StatusInternal, "SERVER_ERROR proxy out of downstreams\r\n")
 		return
 	}
 	if !b.acquire() {
-		r.reply = append(r.reply, "SERVER_ERROR proxy wait queue timeout\r\n"...)
-		r.complete()
+		r.refuse(binproto.StatusBusy, "SERVER_ERROR proxy wait queue timeout\r\n")
 		return
 	}
-	r.heldSem = true
+	r.heldSem, r.rt = true, rt
 	b.stats.inc(totAssignDownstream)
 	send(r, rt)
 }
@@ -65,7 +102,16 @@ func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
 // forwardKey sends a single-key command to the key's server.
 func (cc *clientConn) forwardKey(r *request, rt *routing) {
 	cmd := &r.cmd
-	srv := rt.servers[rt.m.Locate(cmd.Key)]
+	idx, vb := rt.locate(cmd.Key)
+	if idx < 0 {
+		r.noServer()
+		return
+	}
+	srv := rt.servers[idx]
+	if srv.binary {
+		cc.forwardKeyA2B(r, idx, vb)
+		return
+	}
 	kind := replyLine
 	if cmd.Op.IsMeta() {
 		kind = replyMeta
@@ -73,7 +119,7 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 			kind = replyMetaQuiet
 		}
 	}
-	o := r.newOp(kind, cc.b.beh.DownstreamRetry)
+	o := r.newOp(kind, r.b.beh.DownstreamRetry)
 	o.out = encodeCommand(o.out, cmd)
 	r.silent = cmd.NoReply
 	r.finish = finishSingle
@@ -85,6 +131,10 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 // broadcast sends flush_all or stats to every server and merges replies.
 func (cc *clientConn) broadcast(r *request, rt *routing) {
 	cmd := &r.cmd
+	if r.b.binaryDownstream() {
+		cc.broadcastA2B(r, rt)
+		return
+	}
 	kind := replyStats
 	r.finish = finishStats
 	if cmd.Op == ascii.OpFlushAll || isStatsLine(cmd.Args) {
@@ -92,7 +142,7 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 	}
 	r.silent = cmd.NoReply
 	for range rt.servers {
-		o := r.newOp(kind, cc.b.beh.DownstreamRetry)
+		o := r.newOp(kind, r.b.beh.DownstreamRetry)
 		o.out = encodeCommand(o.out, cmd)
 	}
 	r.left.Store(int32(len(r.ops)))
@@ -123,14 +173,19 @@ func isProxyStats(args [][]byte) bool {
 
 // setVerbosity applies "verbosity N" to the process log level.
 func (s *Server) setVerbosity(args [][]byte) {
-	if s.deps.Level == nil || len(args) == 0 {
+	if len(args) == 0 {
 		return
 	}
-	n, err := strconv.Atoi(string(args[0]))
-	if err != nil {
-		return
+	if n, err := strconv.Atoi(string(args[0])); err == nil {
+		s.setVerbosityLevel(n)
 	}
-	s.deps.Level.Set(LevelForVerbosity(n))
+}
+
+// setVerbosityLevel sets the process log level from a verbosity count.
+func (s *Server) setVerbosityLevel(n int) {
+	if s.deps.Level != nil {
+		s.deps.Level.Set(LevelForVerbosity(n))
+	}
 }
 
 // LevelForVerbosity maps moxi's -v count to a log level: 0 warnings and

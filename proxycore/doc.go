@@ -12,6 +12,15 @@
 // answers in order on a connection). A multi-key get is split into one
 // request per server and reassembled in the client's key order.
 //
+// Protocols. A client speaks text (classic and meta) or binary, detected
+// by its first byte. Servers are spoken to in binary by default: text
+// commands are translated (a2b_*.go) and the replies turned back into the
+// text memcached would send; binary clients' keyed requests go byte for
+// byte. Quiet binary commands, which have no reply on success, are fenced
+// with a NOOP so that replies still match requests in order. SASL PLAIN
+// selects a client's bucket (sasl.go) and logs new server connections in
+// (dconn_auth.go).
+//
 // proxycore never imports the cluster package: routing maps arrive through
 // the MapSource interface.
 package proxycore

@@ -9,8 +9,10 @@ import (
 func (r *request) writeReply(w *bufio.Writer) {
 	switch {
 	case r.silent:
-	case len(r.reply) > 0 || len(r.ops) == 0:
+	case r.own || len(r.reply) > 0 || len(r.ops) == 0:
 		_, _ = w.Write(r.reply)
+	case r.binary:
+		r.writeBinary(w)
 	case r.cmd.Op.IsRetrieval():
 		r.writeValues(w)
 	default:

@@ -17,42 +17,78 @@ const smallGet = 16
 func (cc *clientConn) forwardGet(r *request, rt *routing) {
 	cmd := &r.cmd
 	r.dedupe(cmd.Keys)
-	b := cc.b
-	if n := len(cmd.Keys); n > 1 {
-		b.stats.add(totMultigetKeys, uint64(n))
-		if d := n - len(r.slots); d > 0 {
-			b.stats.add(totMultigetKeysDedupe, uint64(d))
-		}
-	}
+	r.countMultiget()
 	perServer := r.perServer(len(rt.servers))
-	targets := r.targets[:0]
-	limit := cmd.Op == ascii.OpGat || cmd.Op == ascii.OpGats
+	r.targets = r.targets[:0]
+	bin := r.b.binaryDownstream()
 	for i := range r.slots {
-		si := rt.m.Locate(r.slots[i].key)
-		o := perServer[si]
-		if o == nil || (limit && len(o.out)+len(r.slots[i].key) > getLineLimit) {
-			if o != nil {
-				o.out = append(o.out, "\r\n"...)
-			}
-			o = r.newOp(replyValues, b.beh.DownstreamRetry)
-			o.out = startGet(o.out, cmd)
-			perServer[si] = o
-			targets = append(targets, rt.servers[si])
+		si, vb := rt.locate(r.slots[i].key)
+		if si < 0 {
+			continue // no server owns its vbucket yet: a miss
 		}
-		o.out = append(append(o.out, ' '), r.slots[i].key...)
+		if !bin {
+			r.addGetKeyASCII(perServer, rt, si, int32(i))
+			continue
+		}
+		o := r.getPart(perServer, rt, si, replyBinValues)
+		addGetKeyA2B(o, cmd, r.slots[i].key, vb, uint32(len(o.slots)))
 		o.slots = append(o.slots, int32(i))
 	}
 	for _, o := range r.ops {
-		if o.out[len(o.out)-1] != '\n' {
+		if bin {
+			endGetA2B(o)
+		} else if o.out[len(o.out)-1] != '\n' {
 			o.out = append(o.out, "\r\n"...)
 		}
 	}
-	r.targets = targets
 	r.left.Store(int32(len(r.ops)))
 	for i, o := range r.ops {
-		r.send(targets[i], o)
+		r.send(r.targets[i], o)
 	}
 	r.flush()
+}
+
+// countMultiget counts a multi-get's keys and the duplicates dropped.
+func (r *request) countMultiget() {
+	n := len(r.cmd.Keys)
+	if n <= 1 {
+		return
+	}
+	r.b.stats.add(totMultigetKeys, uint64(n))
+	if d := n - len(r.slots); d > 0 {
+		r.b.stats.add(totMultigetKeysDedupe, uint64(d))
+	}
+}
+
+// getPart returns the op carrying the get's keys to server si, starting
+// one (and recording its target) when there is none yet.
+func (r *request) getPart(perServer []*op, rt *routing, si int, kind replyKind) *op {
+	if o := perServer[si]; o != nil {
+		return o
+	}
+	o := r.newOp(kind, r.b.beh.DownstreamRetry)
+	o.srvIdx, o.vbLeft = si, rt.maxVBucketRetries()
+	perServer[si] = o
+	r.targets = append(r.targets, rt.servers[si])
+	return o
+}
+
+// addGetKeyASCII adds slot i's key to server si's text get line. A gat
+// line about to pass memcached's length guard is ended and a new request
+// to the same server started.
+func (r *request) addGetKeyASCII(perServer []*op, rt *routing, si int, i int32) {
+	cmd, key := &r.cmd, r.slots[i].key
+	gat := cmd.Op == ascii.OpGat || cmd.Op == ascii.OpGats
+	if o := perServer[si]; o != nil && gat && len(o.out)+len(key) > getLineLimit {
+		o.out = append(o.out, "\r\n"...)
+		perServer[si] = nil
+	}
+	o := r.getPart(perServer, rt, si, replyValues)
+	if len(o.out) == 0 {
+		o.out = startGet(o.out, cmd)
+	}
+	o.out = append(append(o.out, ' '), key...)
+	o.slots = append(o.slots, i)
 }
 
 // perServer returns r's reusable per-server op table, cleared.

@@ -25,28 +25,28 @@ type testProxy struct {
 // tweak, and stops it when the test ends.
 func startProxy(t testing.TB, addrs []string, tweak func(*Behavior)) *testProxy {
 	t.Helper()
-	var servers []mapstore.Server
-	for _, a := range addrs {
-		host, port, _ := net.SplitHostPort(a)
-		p, _ := net.LookupPort("tcp", port)
-		servers = append(servers, mapstore.Server{Host: host, Port: p})
-	}
-	m, err := mapstore.NewServerListMap(servers, mapstore.KetamaWeighted)
-	if err != nil {
-		t.Fatalf("map: %v", err)
-	}
 	beh := DefaultBehavior()
 	beh.DownstreamProtocol = "ascii"
 	if tweak != nil {
 		tweak(&beh)
 	}
+	return startProxyConfig(t, Config{}, Bucket{Name: "default", Behavior: beh, Maps: staticMap(t, addrs...)})
+}
+
+// startProxyConfig runs a proxy with cfg's process settings and the given
+// buckets, all on one fresh loopback port.
+func startProxyConfig(t testing.TB, cfg Config, buckets ...Bucket) *testProxy {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	cfg := Config{Version: "test", Threads: 1, ConfType: "static",
-		Buckets: []Bucket{{Port: port, Name: "default", Behavior: beh, Maps: StaticMap{M: m}}}}
+	cfg.Version, cfg.Threads, cfg.ConfType = "test", 1, "static"
+	for _, b := range buckets {
+		b.Port = port
+		cfg.Buckets = append(cfg.Buckets, b)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -62,6 +62,30 @@ func startProxy(t testing.TB, addrs []string, tweak func(*Behavior)) *testProxy 
 		_ = srv.Shutdown(ctx)
 	})
 	return &testProxy{addr: ln.Addr().String(), srv: srv}
+}
+
+// staticMap is a ketama map over addrs ("host:port").
+func staticMap(t testing.TB, addrs ...string) StaticMap {
+	t.Helper()
+	var servers []mapstore.Server
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		p, _ := net.LookupPort("tcp", port)
+		servers = append(servers, mapstore.Server{Host: host, Port: p})
+	}
+	m, err := mapstore.NewServerListMap(servers, mapstore.KetamaWeighted)
+	if err != nil {
+		t.Fatalf("map: %v", err)
+	}
+	return StaticMap{M: m}
+}
+
+// bothProtocols runs a test once per downstream protocol, passing the
+// behavior tweak that selects it.
+func bothProtocols(t *testing.T, f func(t *testing.T, proto func(*Behavior))) {
+	for _, p := range []string{"ascii", "binary"} {
+		t.Run(p, func(t *testing.T) { f(t, func(b *Behavior) { b.DownstreamProtocol = p }) })
+	}
 }
 
 type testWriter struct{ t testing.TB }
@@ -90,13 +114,21 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
+	c := dialConn(t, addr)
+	return &client{t: t, c: c, r: bufio.NewReaderSize(c, 1<<20)}
+}
+
+// dialConn connects to addr, closes the connection when the test ends
+// and bounds every read and write, so a hung proxy fails the test.
+func dialConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	return &client{t: t, c: c, r: bufio.NewReaderSize(c, 1<<20)}
+	return c
 }
 
 func (c *client) send(s string) {

@@ -18,6 +18,17 @@ const (
 	// replyMetaQuiet is the replies of a quiet meta command followed by the
 	// "mn" the proxy appended, up to and including "MN".
 	replyMetaQuiet
+	// replyBinOne is one binary response packet.
+	replyBinOne
+	// replyBinFenced is binary responses up to and including the response
+	// to the NOOP the proxy sent after quiet commands.
+	replyBinFenced
+	// replyBinStats is STAT response packets up to the empty terminator,
+	// or one error response.
+	replyBinStats
+	// replyBinValues is GETK/GATK hits turned into VALUE blocks as they
+	// are read: one response, or up to the NOOP when fenced.
+	replyBinValues
 )
 
 // opStatus is how a downstream exchange ended.
@@ -40,6 +51,12 @@ type op struct {
 	reply   []byte    // raw reply bytes
 	status  opStatus
 	retries int       // retries left when the connection closes first
+	fenced  bool      // replyBinValues: several GETKQs, read up to the NOOP fence
+	vb      uint16    // vBucket maps: the vbucket the request names
+	srvIdx  int       // index in the request's routing of the server asked
+	vbLeft  int       // NOT_MY_VBUCKET retries left
+	rt      *routing  // the routing of a NOT_MY_VBUCKET retry; nil: the request's
+	nmvb    []int32   // multi-get: positions in slots refused NOT_MY_VBUCKET
 	slots   []int32   // multi-get: the request's key slots asked of this server
 	sentAt  time.Time // when the request was flushed to the server
 }
@@ -49,13 +66,13 @@ type op struct {
 const maxKeptBuffer = 64 << 10
 
 func (o *op) reset() {
-	o.parent, o.server = nil, nil
-	o.out, o.reply, o.slots = o.out[:0], o.reply[:0], o.slots[:0]
+	o.parent, o.server, o.rt = nil, nil, nil
+	o.out, o.reply, o.slots, o.nmvb = o.out[:0], o.reply[:0], o.slots[:0], o.nmvb[:0]
 	if cap(o.reply) > maxKeptBuffer {
 		o.reply = nil
 	}
 	if cap(o.out) > maxKeptBuffer {
 		o.out = nil
 	}
-	o.status, o.retries = opOK, 0
+	o.status, o.retries, o.fenced, o.vb, o.srvIdx, o.vbLeft = opOK, 0, false, 0, 0, 0
 }

@@ -14,9 +14,11 @@ import (
 // TestMultiGetOrderAcrossServers stores keys through the proxy, checks
 // they really spread over four servers, and reads them back in one get
 // with duplicates and misses: values come in the client's key order.
-func TestMultiGetOrderAcrossServers(t *testing.T) {
+func TestMultiGetOrderAcrossServers(t *testing.T) { bothProtocols(t, testMultiGetOrderAcrossServers) }
+
+func testMultiGetOrderAcrossServers(t *testing.T, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 4)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	const n = 100
 	for i := 0; i < n; i++ {
@@ -57,9 +59,11 @@ func TestMultiGetOrderAcrossServers(t *testing.T) {
 }
 
 // TestTenThousandKeyGet sends one get of 10,000 keys over four servers.
-func TestTenThousandKeyGet(t *testing.T) {
+func TestTenThousandKeyGet(t *testing.T) { bothProtocols(t, testTenThousandKeyGet) }
+
+func testTenThousandKeyGet(t *testing.T, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 4)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	const n = 10000
 	var sets strings.Builder
@@ -80,9 +84,11 @@ func TestTenThousandKeyGet(t *testing.T) {
 }
 
 // TestPipelining writes 1,000 mixed requests in one write before reading.
-func TestPipelining(t *testing.T) {
+func TestPipelining(t *testing.T) { bothProtocols(t, testPipelining) }
+
+func testPipelining(t *testing.T, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 3)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	var req, want strings.Builder
 	for i := 0; i < 250; i++ {
@@ -95,9 +101,11 @@ func TestPipelining(t *testing.T) {
 }
 
 // TestLargeValue passes a value at the 1 MiB item limit through intact.
-func TestLargeValue(t *testing.T) {
+func TestLargeValue(t *testing.T) { bothProtocols(t, testLargeValue) }
+
+func testLargeValue(t *testing.T, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 2)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	v := strings.Repeat("0123456789abcdef", (1<<20-512)/16)
 	c.send(fmt.Sprintf("set big 0 0 %d\r\n%s\r\nget big\r\n", len(v), v))
@@ -132,10 +140,12 @@ func keyOn(t *testing.T, p *testProxy, want int, prefix string) string {
 
 // TestDeadServer: keys of a server that refuses connections fail with
 // moxi's write error (gets read as misses); the other server's keys work.
-func TestDeadServer(t *testing.T) {
+func TestDeadServer(t *testing.T) { bothProtocols(t, testDeadServer) }
+
+func testDeadServer(t *testing.T, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 1)
 	addrs = append(addrs, deadAddr(t))
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	live, dead := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "dead")
 	c := dial(t, p.addr)
 	c.send("set " + live + " 0 0 1\r\nx\r\n")
@@ -150,9 +160,11 @@ func TestDeadServer(t *testing.T) {
 
 // TestStalledServer: a SIGSTOPped server costs its keys a timeout error
 // within downstream_timeout; the other server keeps answering.
-func TestStalledServer(t *testing.T) {
+func TestStalledServer(t *testing.T) { bothProtocols(t, testStalledServer) }
+
+func testStalledServer(t *testing.T, proto func(*Behavior)) {
 	ms, addrs := memcacheds(t, 2)
-	p := startProxy(t, addrs, func(b *Behavior) { b.DownstreamTimeout = 300 * time.Millisecond })
+	p := startProxy(t, addrs, func(b *Behavior) { proto(b); b.DownstreamTimeout = 300 * time.Millisecond })
 	live, stalled := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "stall")
 	c := dial(t, p.addr)
 	c.send("set " + live + " 0 0 1\r\nx\r\nset " + stalled + " 0 0 1\r\ny\r\n")
@@ -196,9 +208,11 @@ func TestBlacklist(t *testing.T) {
 
 // TestServerRestartRetries: a server restarted under the proxy leaves
 // dead pooled connections; the next request is retried on a fresh one.
-func TestServerRestartRetries(t *testing.T) {
+func TestServerRestartRetries(t *testing.T) { bothProtocols(t, testServerRestartRetries) }
+
+func testServerRestartRetries(t *testing.T, proto func(*Behavior)) {
 	ms, addrs := memcacheds(t, 1)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	for i := 0; i < 8; i++ { // open every pooled connection
 		c.send("set a 0 0 1\r\nx\r\n")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 // slot is one distinct key of a get: where its VALUE block landed.
@@ -21,7 +22,18 @@ type slot struct {
 type request struct {
 	cmd     ascii.Request
 	conn    *clientConn
+	b       *bucket  // the bucket the request was routed in
+	rt      *routing // the routing it was sent with
 	started time.Time
+
+	// Binary clients: the request's header and body, and its raw bytes
+	// (several packets for a group of quiet commands), forwarded as-is.
+	binary bool
+	bin    binproto.Packet
+	raw    []byte
+	quiet  int // packets in a group of quiet commands; 0 for one request
+
+	own bool // reply holds the whole reply, even when empty
 
 	reply  []byte // a reply built by the proxy itself
 	silent bool   // noreply: nothing goes to the client
@@ -39,6 +51,7 @@ type request struct {
 	finish   func(*request) // builds the reply once every op is done
 	heldSem  bool           // holds a downstream_max token
 	gone     atomic.Bool    // the client went away
+	mu       sync.Mutex     // guards ops while NOT_MY_VBUCKET refetches add some
 }
 
 // pools recycles requests and ops with their buffers; each Server has its
@@ -57,7 +70,7 @@ func newPools() *pools {
 
 func getRequest(c *clientConn) *request {
 	r := c.srv.pools.requests.Get().(*request)
-	r.conn = c
+	r.conn, r.b = c, c.b
 	return r
 }
 
@@ -71,6 +84,11 @@ func putRequest(r *request) {
 	r.ops = r.ops[:0]
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
+	r.binary, r.own, r.quiet, r.b, r.rt = false, false, 0, nil, nil
+	if cap(r.raw) > maxKeptBuffer {
+		r.raw = nil
+	}
+	r.raw = r.raw[:0]
 	r.slots, r.keySlots = r.slots[:0], r.keySlots[:0]
 	clear(r.targets)
 	r.targets = r.targets[:0]
@@ -97,6 +115,10 @@ func (r *request) complete() { r.done <- struct{}{} }
 // opDone is called once per op, from whichever goroutine finished it. The
 // last one builds the reply and wakes the client's writer.
 func (r *request) opDone(o *op) {
+	if r.retryNotMyVBucket(o) {
+		return
+	}
+	r.refetchNotMyVBucket(o)
 	if r.left.Add(-1) != 0 {
 		return
 	}
@@ -104,7 +126,7 @@ func (r *request) opDone(o *op) {
 		r.finish(r)
 	}
 	if r.heldSem {
-		r.conn.b.release()
+		r.b.release()
 	}
 	r.complete()
 }

@@ -19,7 +19,9 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	logger  *slog.Logger
-	buckets map[int]*bucket
+	buckets []*bucket       // in config order
+	byPort  map[int]*bucket // the bucket that owns each listener
+	null    *bucket         // the NULL bucket: no servers, auth required
 	net     *netserve.Server
 	started time.Time
 	// nextAffinity spreads clients over servers' connection slots.
@@ -38,19 +40,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, deps: deps, logger: deps.Logger,
-		buckets: make(map[int]*bucket),
+		byPort:  make(map[int]*bucket),
 		started: time.Now(),
 		seed:    maphash.MakeSeed(),
 		pools:   newPools(),
 	}
-	for _, bc := range cfg.Buckets {
-		if bc.Maps == nil {
-			return nil, fmt.Errorf("proxycore: bucket %q on port %d has no map source", bc.Name, bc.Port)
-		}
-		if _, dup := s.buckets[bc.Port]; dup {
-			return nil, fmt.Errorf("proxycore: port %d configured twice", bc.Port)
-		}
-		s.buckets[bc.Port] = newBucket(bc, cfg.Threads, deps.Logger.With("port", bc.Port, "bucket", bc.Name))
+	if err := s.addBuckets(cfg.Buckets); err != nil {
+		return nil, err
 	}
 	s.net = &netserve.Server{Logger: deps.Logger}
 	return s, nil
@@ -59,7 +55,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Serve accepts clients on ln for the bucket configured on port, until
 // Shutdown. It returns netserve.ErrServerClosed after Shutdown.
 func (s *Server) Serve(port int, ln net.Listener) error {
-	b, ok := s.buckets[port]
+	b, ok := s.byPort[port]
 	if !ok {
 		_ = ln.Close()
 		return fmt.Errorf("proxycore: no bucket configured on port %d", port)

@@ -19,6 +19,9 @@ import (
 type server struct {
 	addr   string // host:port to dial
 	host   string // host as configured, cut at the first ':', for replies
+	binary bool   // speak the binary protocol (downstream_protocol=binary)
+	usr    string // SASL PLAIN login for new connections; "" for none
+	pwd    string
 	beh    *Behavior
 	stats  *counters
 	logger *slog.Logger
@@ -33,8 +36,11 @@ type server struct {
 
 func newServer(s mapstore.Server, beh *Behavior, stats *counters, lg *slog.Logger) *server {
 	return &server{
+		usr:    beh.Usr,
+		pwd:    beh.Pwd,
 		addr:   net.JoinHostPort(s.Host, strconv.Itoa(s.Port)),
 		host:   hostForReply(s.Host),
+		binary: beh.DownstreamProtocol != "ascii",
 		beh:    beh,
 		stats:  stats,
 		logger: lg,

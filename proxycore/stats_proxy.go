@@ -40,7 +40,10 @@ func (s *Server) statsProxy(dst []byte, args [][]byte) []byte {
 	if sub == "config" {
 		s.eachBucket(func(b *bucket) {
 			if rt := b.routing(); rt != nil {
-				w.stat(b.prefix()+"config", rt.m.Source)
+				// One line: a multi-line JSON config would end the
+				// STAT line early.
+				w.stat(b.prefix()+"config", strings.Join(strings.Fields(rt.m.Source), " "))
+				w.statUint(b.prefix()+"config_version", rt.m.Version)
 			}
 		})
 	}
@@ -60,15 +63,18 @@ func (w *statWriter) stat(name, value string) {
 
 func (w *statWriter) statUint(name string, v uint64) { w.stat(name, strconv.FormatUint(v, 10)) }
 
-// eachBucket visits buckets in port order, so output is stable.
+// eachBucket visits buckets in port order, then name order, so output is
+// stable. The NULL bucket is never shown.
 func (s *Server) eachBucket(f func(*bucket)) {
-	ports := make([]int, 0, len(s.buckets))
-	for p := range s.buckets {
-		ports = append(ports, p)
-	}
-	slices.Sort(ports)
-	for _, p := range ports {
-		f(s.buckets[p])
+	sorted := slices.Clone(s.buckets)
+	slices.SortStableFunc(sorted, func(a, b *bucket) int {
+		if a.cfg.Port != b.cfg.Port {
+			return a.cfg.Port - b.cfg.Port
+		}
+		return strings.Compare(a.cfg.Name, b.cfg.Name)
+	})
+	for _, b := range sorted {
+		f(b)
 	}
 }
 

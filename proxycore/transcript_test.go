@@ -25,8 +25,12 @@ func TestTranscripts(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no transcripts in testdata/transcripts")
 	}
+	bothProtocols(t, func(t *testing.T, proto func(*Behavior)) { runTranscripts(t, files, proto) })
+}
+
+func runTranscripts(t *testing.T, files []string, proto func(*Behavior)) {
 	_, addrs := memcacheds(t, 2)
-	p := startProxy(t, addrs, nil)
+	p := startProxy(t, addrs, proto)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			c := dial(t, p.addr)

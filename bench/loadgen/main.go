@@ -1,5 +1,5 @@
 // Command loadgen is a closed-loop load generator for the memcached text
-// protocol, used by bench/run.sh to compare moxi with twemproxy and with
+// protocol or (-proto binary) the binary protocol, used by bench/run.sh to compare moxi with twemproxy and with
 // talking to the memcached servers directly.
 //
 // Against a proxy it is given -addr. With -servers it routes keys itself
@@ -43,6 +43,7 @@ type config struct {
 	pipeline int
 	seed     uint64
 	timeout  time.Duration
+	binary   bool // speak the binary protocol (-proto binary)
 	ks       *keyspace
 	route    []uint8 // server index of every key id
 	stride   uint32  // step between the keys of a multi-get
@@ -51,6 +52,7 @@ type config struct {
 type options struct {
 	config
 	addr, serverList, label, prefix, report string
+	proto                                   string
 	cpuProfile                              string
 	valueSize                               int
 	prefill, prefillOnly, allowMisses       bool
@@ -61,6 +63,7 @@ func parseFlags() (*options, error) {
 	o := &options{}
 	flag.StringVar(&o.addr, "addr", "", "target host:port (a proxy or one server)")
 	flag.StringVar(&o.serverList, "servers", "", "comma-separated host:port list; route keys client-side instead of -addr")
+	flag.StringVar(&o.proto, "proto", "ascii", "protocol: ascii (text) or binary (GETK, GETKQ+NOOP multi-gets, SET)")
 	flag.IntVar(&o.conns, "conns", 50, "client connections (one goroutine each)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured run length (upper bound when -ops is set)")
 	flag.Uint64Var(&o.ops, "ops", 0, "stop after this many requests in total (0: run for -duration)")
@@ -102,7 +105,10 @@ func (o *options) validate() error {
 	case o.duration <= 0:
 		// Even with -ops the run needs a time bound.
 		return errors.New("-duration must be > 0")
+	case o.proto != "ascii" && o.proto != "binary":
+		return errors.New("-proto must be ascii or binary")
 	}
+	o.binary = o.proto == "binary"
 	o.servers = []string{o.addr}
 	if o.serverList != "" {
 		o.servers = strings.Split(o.serverList, ",")
@@ -253,6 +259,7 @@ func prefillAll(ws []*worker, cfg *config) error {
 type result struct {
 	Label         string  `json:"label,omitempty"`
 	Target        string  `json:"target"`
+	Proto         string  `json:"proto"`
 	Conns         int     `json:"conns"`
 	Pipeline      int     `json:"pipeline"`
 	Multiget      int     `json:"multiget"`
@@ -311,6 +318,7 @@ func measure(ws []*worker, o *options) *result {
 	return &result{
 		Label:         o.label,
 		Target:        target,
+		Proto:         o.proto,
 		Conns:         o.conns,
 		Pipeline:      o.pipeline,
 		Multiget:      o.multiget,

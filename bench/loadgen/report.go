@@ -118,8 +118,12 @@ func medians(all []row) []row {
 }
 
 func describe(r *row) string {
-	return fmt.Sprintf("%s: %d conns, %d-key get, depth %d, %.0f%% get",
+	s := fmt.Sprintf("%s: %d conns, %d-key get, depth %d, %.0f%% get",
 		r.Workload, r.Conns, r.Multiget, r.Pipeline, 100*r.GetRatio)
+	if r.Proto == "binary" { // older results have no proto: ascii
+		s += ", binary"
+	}
+	return s
 }
 
 func printResults(out io.Writer, rows []row) {

@@ -15,6 +15,9 @@ func TestReport(t *testing.T) {
 		`{"ops":1000000,"ops_per_sec":60,"p99_us":15,"duration_s":10,"workload":"A","system":"moxi","proxy_cpu_s":3,"proxy_rss_kb":1024}`,
 		`{"ops":1000000,"ops_per_sec":90,"p99_us":5,"duration_s":10,"workload":"A","system":"moxi","proxy_cpu_s":3,"proxy_rss_kb":1024}`,
 		`{"workload":"B","system":"moxi","na":"not running"}`,
+		`{"ops":1000,"ops_per_sec":100,"p99_us":10,"duration_s":10,"workload":"Abin","system":"direct","proto":"binary","conns":50,"multiget":1,"pipeline":1,"get_ratio":0.9}`,
+		`{"workload":"Abin","system":"twemproxy","na":"no binary protocol"}`,
+		`{"ops":1000,"ops_per_sec":90,"p99_us":20,"duration_s":10,"workload":"Abin","system":"moxi","proto":"binary","proxy_cpu_s":1}`,
 	}
 	path := filepath.Join(t.TempDir(), "r.jsonl")
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
@@ -32,6 +35,9 @@ func TestReport(t *testing.T) {
 		"| A | 1.60 | 2.00 | 0.50 | 0.80 | 4.00 | 0.50 |", // ratios from the median moxi run
 		"| B | moxi | n/a (not running) |",
 		"| B | n/a | n/a | n/a | n/a | n/a | n/a |",
+		"| Abin: 50 conns, 1-key get, depth 1, 90% get, binary | direct | 100 |",
+		"| Abin | twemproxy | n/a (no binary protocol) |",
+		"| Abin | n/a | n/a | n/a | 0.90 | 2.00 | n/a |", // moxi/direct only
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)

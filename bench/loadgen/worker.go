@@ -223,14 +223,25 @@ func (w *worker) route(i int) {
 		}
 		p := s.parts[len(s.parts)-1]
 		b := s.w.AvailableBuffer()
-		if r.set {
-			b = w.cfg.ks.appendSet(b, s.ids[p.off], s.vers[p.off])
-		} else {
-			b = w.cfg.ks.appendGet(b, s.ids[p.off:p.off+p.n])
+		ks := w.cfg.ks
+		switch {
+		case r.set && w.cfg.binary:
+			b = ks.appendBinSet(b, s.ids[p.off], s.vers[p.off])
+		case r.set:
+			b = ks.appendSet(b, s.ids[p.off], s.vers[p.off])
+		case w.cfg.binary:
+			b = ks.appendBinGet(b, s.ids[p.off:p.off+p.n], w.quietGets())
+		default:
+			b = ks.appendGet(b, s.ids[p.off:p.off+p.n])
 		}
 		_, _ = s.w.Write(b) // a write error resurfaces from Flush
 	}
 }
+
+// quietGets says whether binary gets are multi-gets (GETKQ per key and a
+// NOOP) or single GETKs. It depends on -multiget, not on how many keys of
+// a request land on one server, as a client library's choice would.
+func (w *worker) quietGets() bool { return w.cfg.multiget > 1 }
 
 // exec sends the batch in w.reqs and reads all replies, setting each
 // request's done time. Reply problems that leave the stream usable are
@@ -263,13 +274,22 @@ func (w *worker) exec() error {
 func (w *worker) readPart(s *serverConn, p part) error {
 	var err error
 	if w.reqs[p.req].set {
-		err = readStored(s.r)
+		if w.cfg.binary {
+			err = readBinStored(s.r, s.ids[p.off])
+		} else {
+			err = readStored(s.r)
+		}
 		if err != nil { // the server's version is unknown now
 			w.own[s.ids[p.off]/uint32(w.cfg.conns)] = anyVersion
 		}
 	} else {
 		var hits int
-		hits, err = readGet(s.r, w.cfg.ks, s.ids[p.off:p.off+p.n], s.vers[p.off:p.off+p.n], w.got[:p.n])
+		ids, vers := s.ids[p.off:p.off+p.n], s.vers[p.off:p.off+p.n]
+		if w.cfg.binary {
+			hits, err = readBinGet(s.r, w.cfg.ks, ids, vers, w.got[:p.n], w.quietGets())
+		} else {
+			hits, err = readGet(s.r, w.cfg.ks, ids, vers, w.got[:p.n])
+		}
 		w.hits += uint64(hits)
 	}
 	if err != nil && isFatal(err) {

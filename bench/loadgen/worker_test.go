@@ -14,13 +14,15 @@ import (
 	"time"
 )
 
-// fakeServer speaks just enough of the text protocol (get, set) for the
-// worker tests, and counts the keys it was asked for.
+// fakeServer speaks just enough of the text protocol (get, set) and of
+// the binary protocol (see serveBinary) for the worker tests, and counts
+// the keys it was asked for.
 type fakeServer struct {
 	ln        net.Listener
 	mu        sync.Mutex
 	data      map[string][]byte
 	requested atomic.Int64
+	binary    atomic.Int64 // binary requests served
 }
 
 func startFake(t *testing.T) *fakeServer {
@@ -45,6 +47,10 @@ func startFake(t *testing.T) *fakeServer {
 func (f *fakeServer) serve(c net.Conn) {
 	defer c.Close()
 	r, w := bufio.NewReader(c), bufio.NewWriter(c)
+	if first, err := r.Peek(1); err == nil && first[0] == binMagicReq {
+		f.serveBinary(r, w) // as memcached, decided by the first byte
+		return
+	}
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -222,16 +228,22 @@ func TestWorkerDoesNotAllocate(t *testing.T) {
 	for range 100 { // grow the reusable buffers
 		batch()
 	}
-	// The fake server allocates freely in this process, so count only
-	// allocations made under the worker's methods.
+	assertNoWorkerAllocs(t, 200, batch)
+}
+
+// assertNoWorkerAllocs runs batch n times and fails if that allocated
+// under the worker's methods. The fake server allocates freely in this
+// process, so only allocations with a worker method on the stack count.
+func assertNoWorkerAllocs(t *testing.T, n int, batch func()) {
+	t.Helper()
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
 	before := workerAllocs()
-	for range 200 {
+	for range n {
 		batch()
 	}
-	if n := workerAllocs() - before; n != 0 {
-		t.Fatalf("%d allocations in 200 batches, want 0", n)
+	if allocs := workerAllocs() - before; allocs != 0 {
+		t.Fatalf("%d allocations in %d batches, want 0", allocs, n)
 	}
 }
 

@@ -39,8 +39,8 @@ func TestRunRequestsAndErrors(t *testing.T) {
 		{"bad -Z", []string{"-z", "11211=a", "-Z", "tmeout=5"}, 1, "", "moxi: -Z: unknown behavior key: tmeout"},
 		{"bad -z", []string{"-z", "localhost:11211"}, 1, "", `moxi: -z: bad moxi config, missing =: "localhost:11211"`},
 		{"missing cfg file", []string{"-z", "./no-such.cfg"}, 1, "", "moxi: -z: could not read cfg file: ./no-such.cfg: no such file or directory"},
-		{"rest", []string{"http://h:8091/pools/default/bucketsStreaming/default"}, 1, "",
-			"moxi: REST configuration (http://h:8091/pools/default/bucketsStreaming/default) is not supported yet"},
+		{"https rest", []string{"https://h:8091/pools/default/bucketsStreaming/default"}, 1, "",
+			`moxi: unexpected argument "https://h:8091/pools/default/bucketsStreaming/default" (give the cluster configuration with -z)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,7 +95,9 @@ func (r *Reader) parseStorage(req *Request, op Op) error {
 		if err := r.swallow(int(size)); err != nil {
 			return err
 		}
-		return protoErr(req, replyTooLarge)
+		e := protoErr(req, replyTooLarge)
+		e.DropKey = op == OpSet
+		return e
 	}
 	return r.readData(req, int(size))
 }

@@ -127,7 +127,9 @@ func (r *Reader) parseMetaSet(req *Request) error {
 		if err := r.swallow(int(size)); err != nil {
 			return err
 		}
-		return metaErr(reply)
+		e := metaErr(reply)
+		e.DropKey = reply == replyTooLarge
+		return e
 	}
 	return r.readData(req, int(size))
 }

@@ -98,6 +98,9 @@ type Request struct {
 type Error struct {
 	Reply string
 	Close bool
+	// DropKey is set when memcached, refusing a value as too large,
+	// also unlinks the key's old item (set and ms do): Request.Key names it.
+	DropKey bool
 }
 
 func (e *Error) Error() string {

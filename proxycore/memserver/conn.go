@@ -8,14 +8,13 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 const connBufSize = 16 << 10
 
-// serveConn reads, executes and answers commands until the client quits,
-// the connection fails or the server shuts down. Replies are buffered and
-// flushed only when no further request is already buffered, so a pipelined
-// batch is answered with one write.
+// serveConn serves one client until it quits, the connection fails or the
+// server shuts down, in the protocol its first byte announces.
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	// Shutdown wakes a blocked read; a request in progress still completes.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
@@ -25,6 +24,31 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	defer s.currConns.Add(-1)
 
 	br := bufio.NewReaderSize(c, connBufSize)
+	if s.speaksBinary(br) {
+		s.serveBinary(c, br)
+		return
+	}
+	s.serveASCII(c, br)
+}
+
+// speaksBinary applies Config.Protocol. In auto mode it waits for the
+// first byte, as memcached does: 0x80 is the binary request magic, which
+// no text command starts with.
+func (s *Server) speaksBinary(br *bufio.Reader) bool {
+	switch s.cfg.Protocol {
+	case "binary":
+		return true
+	case "ascii":
+		return false
+	}
+	first, err := br.Peek(1)
+	return err == nil && first[0] == binproto.MagicRequest
+}
+
+// serveASCII reads, executes and answers text and meta commands. Replies
+// are buffered and flushed only when no further request is already
+// buffered, so a pipelined batch is answered with one write.
+func (s *Server) serveASCII(c net.Conn, br *bufio.Reader) {
 	bw := bufio.NewWriterSize(c, connBufSize)
 	rd := ascii.NewReader(br, s.cfg.MaxItemSize)
 	var req ascii.Request
@@ -53,6 +77,9 @@ func (s *Server) step(rd *ascii.Reader, req *ascii.Request, bw *bufio.Writer) bo
 	}
 	if pe.Reply != "" { // empty: the command had noreply, or a silent close
 		writeLine(bw, pe.Reply)
+	}
+	if pe.DropKey {
+		s.store.drop(req.Key) // memcached unlinks the old value too
 	}
 	return !pe.Close
 }

@@ -104,7 +104,7 @@ func (s *Server) execMetaSet(w *bufio.Writer, req *ascii.Request, o *metaOpts) {
 	}
 	sr := storeReq{
 		mode: mode, key: req.Key, value: req.Data, flags: o.clientFlags,
-		exptime: o.ttl.exptime, cas: o.cas, binKey: req.Base64, meta: true,
+		exptime: o.ttl.exptime, cas: o.cas, binKey: req.Base64, dropOnNoMemory: true,
 		stale: o.stale && mode == modeCas,
 	}
 	if !o.hasCas {

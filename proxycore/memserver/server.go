@@ -21,9 +21,21 @@ type Config struct {
 	NoEvict     bool         // -M: return an error instead of evicting
 	Version     string       // the reply to "version"
 	Logger      *slog.Logger // never nil
+	// Protocol is memcached's -B: "auto" (or empty) picks per connection
+	// by the first byte, 0x80 meaning binary; "ascii" and "binary" force
+	// one. Any other value counts as "auto".
+	Protocol string
 	// Clock returns the current time; nil means time.Now. Tests inject a
 	// fake clock to exercise expiry.
 	Clock func() time.Time
+	// VBucketFilter makes the server act as one data node of a membase
+	// cluster: a binary request for a key whose vbucket id (header bytes
+	// 6-7) the filter rejects is answered NOT_MY_VBUCKET instead of being
+	// served, so that a vbucket-aware client learns its map is stale. Nil
+	// serves every vbucket, as memcached does. Text and meta requests
+	// carry no vbucket id and are always served. It is called on the
+	// connection's goroutine and must be safe for concurrent use.
+	VBucketFilter func(vb uint16) bool
 }
 
 // Server serves the memcached protocol from an in-memory store.

@@ -9,10 +9,16 @@ import (
 	"github.com/moxifleet/moxi/proxycore/ascii"
 )
 
-// statWriter writes "STAT name value" lines.
+// statSink receives one statistic in the protocol's own form: a text
+// line or a binary STAT packet.
+type statSink interface {
+	stat(name string, value []byte)
+}
+
+// statWriter formats statistics for a sink, reusing one buffer.
 type statWriter struct {
-	w   *bufio.Writer
-	buf []byte
+	sink statSink
+	buf  []byte
 }
 
 func (sw *statWriter) u(name string, v uint64) { sw.line(name, strconv.AppendUint(sw.buf[:0], v, 10)) }
@@ -20,19 +26,26 @@ func (sw *statWriter) i(name string, v int64)  { sw.line(name, strconv.AppendInt
 func (sw *statWriter) s(name, v string)        { sw.line(name, append(sw.buf[:0], v...)) }
 
 func (sw *statWriter) line(name string, v []byte) {
-	_, _ = sw.w.WriteString("STAT ")
-	_, _ = sw.w.WriteString(name)
-	_ = sw.w.WriteByte(' ')
-	_, _ = sw.w.Write(v)
-	_, _ = sw.w.WriteString("\r\n")
+	sw.sink.stat(name, v)
 	sw.buf = v
+}
+
+// textStats writes "STAT name value" lines.
+type textStats struct{ w *bufio.Writer }
+
+func (t textStats) stat(name string, v []byte) {
+	_, _ = t.w.WriteString("STAT ")
+	_, _ = t.w.WriteString(name)
+	_ = t.w.WriteByte(' ')
+	_, _ = t.w.Write(v)
+	_, _ = t.w.WriteString("\r\n")
 }
 
 // execStats serves "stats [group]". Groups memcached knows but this server
 // has nothing to report for answer with an empty list; unknown groups get
 // ERROR, as in memcached.
 func (s *Server) execStats(w *bufio.Writer, req *ascii.Request) {
-	sw := &statWriter{w: w}
+	sw := &statWriter{sink: textStats{w}}
 	group := ""
 	if len(req.Args) > 0 {
 		group = string(req.Args[0])

@@ -27,6 +27,7 @@ type arithReq struct {
 type arithResult struct {
 	code      arithCode
 	reply     []byte // the new value, unpadded
+	value     uint64 // the new value
 	cas       uint64
 	created   bool
 	expBefore int64 // absolute, before T/N
@@ -59,7 +60,8 @@ func (s *store) arith(r *arithReq) arithResult {
 		res.code = arithNonNumeric
 		return res
 	}
-	stored, reply := counterValue(applyDelta(v, r.incr, r.delta), len(it.value))
+	nv := applyDelta(v, r.incr, r.delta)
+	stored, reply := counterValue(nv, len(it.value))
 	nit := newItem([]byte(it.key), stored)
 	nit.flags, nit.exp, nit.binKey, nit.fetched = it.flags, it.exp, it.binKey, it.fetched
 	if !s.link(nit, it, now) {
@@ -71,7 +73,7 @@ func (s *store) arith(r *arithReq) arithResult {
 	if e, ok := r.ttl.final(false); ok {
 		nit.exp = absExptime(now, e)
 	}
-	res.reply, res.cas = reply, nit.cas
+	res.reply, res.value, res.cas = reply, nv, nit.cas
 	return res
 }
 
@@ -91,7 +93,7 @@ func (s *store) arithMiss(r *arithReq, res arithResult, now int64) arithResult {
 	if e, ok := r.ttl.final(true); ok {
 		it.exp = absExptime(now, e)
 	}
-	res.created, res.reply, res.cas = true, reply, it.cas
+	res.created, res.reply, res.value, res.cas = true, reply, r.initial, it.cas
 	return res
 }
 

@@ -33,7 +33,9 @@ type storeReq struct {
 	cas     uint64 // compare value: always for modeCas; if non-zero for append/prepend
 	stale   bool   // ms I: with modeCas, an older cas stores and marks stale
 	binKey  bool
-	meta    bool // ms: a failed allocation drops the old item whatever the mode
+	// dropOnNoMemory makes a failed allocation drop the old item whatever
+	// the mode (ms, binary set), not only for a classic set.
+	dropOnNoMemory bool
 }
 
 // set stores r and returns the result and, when stored, the new CAS.
@@ -49,7 +51,7 @@ func (s *store) set(r *storeReq) (storeResult, uint64) {
 	// running out of memory wins over NOT_STORED and friends.
 	if !s.makeRoom(it.size(), it.size(), nil) {
 		s.st.storeNoMemory++
-		if old := s.lookup(r.key, now); old != nil && (r.mode == modeSet || r.meta) {
+		if old := s.lookup(r.key, now); old != nil && (r.mode == modeSet || r.dropOnNoMemory) {
 			s.unlink(old) // never leave the previous value visible
 		}
 		return resNoMemory, 0

@@ -27,7 +27,7 @@ func RequireTool(t testing.TB, pkg, name string) string {
 	if err == nil {
 		return p
 	}
-	msg := pkg + ": " + name + " not found on PATH (apt-get install -y " + name + ")"
+	msg := pkg + ": " + name + " not found on PATH (apt-get install -y " + debianPackage(name) + ")"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
@@ -40,7 +40,7 @@ func RequireTool(t testing.TB, pkg, name string) string {
 func StartMemcached(t testing.TB, pkg string, args ...string) *Memcached {
 	t.Helper()
 	for attempt := 0; attempt < 5; attempt++ {
-		if m := startOn(t, pkg, FreePort(t), args); m != nil {
+		if m := startOn(t, pkg, FreePort(t), args, nil); m != nil {
 			return m
 		}
 	}
@@ -52,14 +52,14 @@ func StartMemcached(t testing.TB, pkg string, args ...string) *Memcached {
 // bring a server back where a killed one was.
 func StartMemcachedOnPort(t testing.TB, pkg string, port int, args ...string) *Memcached {
 	t.Helper()
-	m := startOn(t, pkg, port, args)
+	m := startOn(t, pkg, port, args, nil)
 	if m == nil {
 		t.Fatalf("%s: memcached did not start on port %d", pkg, port)
 	}
 	return m
 }
 
-func startOn(t testing.TB, pkg string, port int, args []string) *Memcached {
+func startOn(t testing.TB, pkg string, port int, args, env []string) *Memcached {
 	t.Helper()
 	bin := RequireTool(t, pkg, "memcached")
 	full := append([]string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-t", "1"}, args...)
@@ -67,6 +67,9 @@ func startOn(t testing.TB, pkg string, port int, args []string) *Memcached {
 		full = append(full, "-u", "root")
 	}
 	cmd := exec.Command(bin, full...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: start memcached: %v", pkg, err)
 	}
@@ -153,4 +156,15 @@ func (m *Memcached) Resume() { _ = m.Cmd.Process.Signal(syscall.SIGCONT) }
 func processStopped(stat string) bool {
 	i := strings.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'T' || stat[i+2] == 't')
+}
+
+// debianPackage names the Debian package that ships a tool.
+func debianPackage(tool string) string {
+	switch tool {
+	case "saslpasswd2":
+		return "sasl2-bin"
+	case "memccapable", "memccat", "memccp":
+		return "libmemcached-tools"
+	}
+	return tool
 }

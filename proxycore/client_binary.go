@@ -1,0 +1,122 @@
+package proxycore
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/moxifleet/moxi/proxycore/binproto"
+)
+
+// Limits on a group of quiet commands held before dispatch, so that a
+// client streaming quiet sets cannot make the proxy buffer without bound.
+const (
+	maxGroupPackets = 1024
+	maxGroupBytes   = 1 << 20
+)
+
+// readLoopBinary reads binary requests. Quiet commands (GETKQ, SETQ, ...)
+// are collected into one group request until a non-quiet command arrives
+// or the client has nothing more buffered, then sent together, each
+// server's share followed by a NOOP whose reply marks its end. That is how
+// the usual GETKQ... NOOP multi-get becomes one fan-out.
+func (cc *clientConn) readLoopBinary() {
+	rd := binproto.NewReader(cc.br, cc.srv.cfg.MaxItemSize)
+	// The proxy serves SASL (bucket selection) and verbosity itself, so
+	// it frames them as a memcached that serves them does.
+	rd.ServeSASL()
+	rd.ServeVerbosity()
+	var group *request
+	for {
+		r := getRequest(cc)
+		r.binary = true
+		var err error
+		r.raw, err = rd.Next(&r.bin, r.raw)
+		if err == nil && groupable(r.bin.Opcode) {
+			group = cc.addToGroup(group, r)
+			if cc.br.Buffered() == 0 || group.quiet >= maxGroupPackets || len(group.raw) >= maxGroupBytes {
+				cc.sendGroup(group)
+				group = nil
+			}
+			continue
+		}
+		if group != nil {
+			cc.sendGroup(group)
+			group = nil
+		}
+		if err != nil {
+			if !cc.binaryReadError(r, err) {
+				return
+			}
+			continue
+		}
+		r.started = time.Now()
+		cc.dispatchBinary(r)
+		closing := r.close
+		cc.queue <- r
+		if closing {
+			return
+		}
+	}
+}
+
+// groupable reports whether op is a quiet command with a key, held for a
+// group. FLUSHQ and QUITQ are not: they are not routed by key.
+func groupable(op binproto.Opcode) bool {
+	return op.IsQuiet() && op != binproto.OpFlushQ && op != binproto.OpQuitQ
+}
+
+// addToGroup adds the quiet request r to group, starting one with r.
+func (cc *clientConn) addToGroup(group, r *request) *request {
+	if group == nil {
+		r.quiet = 1
+		r.started = time.Now()
+		return r
+	}
+	group.raw = append(group.raw, r.raw...)
+	group.quiet++
+	putRequest(r)
+	return group
+}
+
+func (cc *clientConn) sendGroup(g *request) {
+	cc.forward(g, cc.forwardGroupB2B)
+	cc.queue <- g
+}
+
+// binaryReadError answers a request the reader refused, as memcached does,
+// and reports whether to keep reading.
+func (cc *clientConn) binaryReadError(r *request, err error) bool {
+	var pe *binproto.Error
+	if !errors.As(err, &pe) {
+		if !errors.Is(err, io.EOF) && !isTimeout(err) {
+			cc.srv.logger.Debug("client read failed", "remote", cc.c.RemoteAddr().String(), "err", err)
+		}
+		putRequest(r)
+		return false
+	}
+	r.own, r.close = true, pe.Close
+	if !pe.NoReply {
+		r.reply = binproto.AppendError(r.reply, r.bin.Opcode, pe.Status, r.bin.Opaque, pe.Status.Message())
+	}
+	r.complete()
+	if pe.Status == binproto.StatusTooBig && r.bin.Opcode.Loud() == binproto.OpSet && len(r.bin.Key) > 0 {
+		cc.dropKeyBinary(r.bin.Key) // before queueing r, whose buffers the writer recycles
+	}
+	cc.queue <- r
+	return !pe.Close
+}
+
+// dropKeyBinary deletes key from its server without a reply to the
+// client, as memcached unlinks the old item of a SET it refuses as too
+// large.
+func (cc *clientConn) dropKeyBinary(key []byte) {
+	d := getRequest(cc)
+	d.binary, d.silent = true, true
+	d.raw = binproto.AppendRequest(d.raw[:0], binproto.OpDelete, 0, 0, 0, nil, key, nil)
+	d.bin.Decode(d.raw)
+	d.bin.Key = d.raw[binproto.HeaderLen:]
+	d.started = time.Now()
+	cc.forward(d, cc.forwardKeyB2B)
+	cc.queue <- d
+}

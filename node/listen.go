@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 )
 
@@ -49,14 +50,31 @@ func (n *Node) bind() ([]boundListener, error) {
 		}
 		out = append(out, b)
 	}
-	for _, bucket := range n.proxyCfg.Buckets {
-		b, err := n.bindProxy(bucket.Port)
+	for _, port := range n.proxyPorts() {
+		b, err := n.bindProxy(port)
 		if err != nil {
 			return fail(err)
 		}
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// proxyPorts lists each port the proxy serves once, in config order:
+// several buckets may share one (REST sections all use port_listen).
+func (n *Node) proxyPorts() []int {
+	var ports []int
+	for _, b := range n.proxyCfg.Buckets {
+		if !slices.Contains(ports, b.Port) {
+			ports = append(ports, b.Port)
+		}
+	}
+	for _, p := range n.proxyCfg.Pools {
+		if !slices.Contains(ports, p.Port) {
+			ports = append(ports, p.Port)
+		}
+	}
+	return ports
 }
 
 // bindMem binds the built-in server on -s or -p and, if asked, writes the

@@ -69,12 +69,13 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 	if err != nil {
 		return nil, err
 	}
-	if len(n.proxyCfg.Buckets) > 0 {
+	if len(n.proxyCfg.Buckets) > 0 || len(n.proxyCfg.Pools) > 0 {
 		ps, err := proxycore.New(n.proxyCfg, proxycore.Deps{Logger: logger, Level: level})
 		if err != nil {
 			return nil, fmt.Errorf("proxy: %w", err)
 		}
 		n.proxy = ps
+		n.connectPools(ps)
 	}
 	if n.runsMemServer() {
 		n.mem = memserver.New(memserver.Config{
@@ -135,7 +136,7 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 	}
 	if cc.REST != nil {
 		cfg.ConfType = "dynamic"
-		cfg.Buckets, n.feeds, err = n.restBuckets(cc.REST)
+		cfg.Buckets, cfg.Pools, n.feeds, err = n.restBuckets(cc.REST)
 		return cfg, err
 	}
 	if n.opts.Socket != "" && len(cc.Static) > 1 {
@@ -173,6 +174,17 @@ func (n *Node) staticBucket(s StaticSection, dist mapstore.Distribution) (proxyc
 		Behavior: n.behavior,
 		Maps:     proxycore.StaticMap{M: m},
 	}, nil
+}
+
+// connectPools points the feeds of saslBucketsStreaming sections at the
+// proxy's pool on port_listen.
+func (n *Node) connectPools(ps *proxycore.Server) {
+	for _, f := range n.feeds {
+		if f.bucket == "" {
+			port := n.behavior.PortListen
+			f.applyPool = func(maps []*mapstore.Map, keep []string) error { return ps.ApplyPool(port, maps, keep) }
+		}
+	}
 }
 
 // Behavior returns the parsed -Z behavior.

@@ -20,38 +20,60 @@ type liveMap struct{ m atomic.Pointer[mapstore.Map] }
 
 func (l *liveMap) Current() *mapstore.Map { return l.m.Load() }
 
-// restFeed streams one -z REST section's bucket configs into a liveMap.
-// A config that does not parse, or names no usable server, is rejected
-// with a log line and the last good map stays in force.
+// restFeed streams one -z REST section's bucket configs into a liveMap,
+// or, for a saslBucketsStreaming URL, every bucket of the stream into the
+// proxy's pool on port_listen. A config that does not parse, or names no
+// usable server, is rejected with a log line and the last good map stays
+// in force.
 type restFeed struct {
 	section RESTSection
-	bucket  string // the bucket this section serves
+	bucket  string // the bucket this section serves; "" for a pool
 	maps    *liveMap
 	version atomic.Uint64
 	logger  *slog.Logger
 	client  *restconfig.Client
+	// applyPool hands a pool's buckets to the proxy; set once the proxy
+	// exists, before the feed runs.
+	applyPool func(maps []*mapstore.Map, keep []string) error
 }
 
 // restBuckets turns a REST -z config into one bucket per section, on
-// port_listen, each fed by its own streaming client.
-func (n *Node) restBuckets(rc *RESTConfig) ([]proxycore.Bucket, []*restFeed, error) {
+// port_listen, each fed by its own streaming client; a section that
+// streams every bucket (saslBucketsStreaming) becomes a pool instead.
+func (n *Node) restBuckets(rc *RESTConfig) ([]proxycore.Bucket, []proxycore.Pool, []*restFeed, error) {
 	var buckets []proxycore.Bucket
+	var pools []proxycore.Pool
 	var feeds []*restFeed
 	for _, s := range rc.Sections {
-		f := &restFeed{section: s, bucket: bucketOfURL(s.URLs[0]), maps: &liveMap{}, logger: n.logger}
+		f := &restFeed{section: s, maps: &liveMap{}, logger: n.logger}
 		cfg := restconfig.DefaultConfig()
 		cfg.URLs, cfg.Logger, cfg.UserAgent = s.URLs, n.logger, "moxi/"+n.opts.Version
 		cfg.User, cfg.Password = s.Credentials(n.behavior)
 		client, err := restconfig.New(cfg, f.handle)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-z: %w", err)
+			return nil, nil, nil, fmt.Errorf("-z: %w", err)
 		}
 		f.client = client
 		feeds = append(feeds, f)
+		if streamsAllBuckets(s.URLs[0]) {
+			pools = append(pools, proxycore.Pool{Port: n.behavior.PortListen, Behavior: n.behavior})
+			continue
+		}
+		f.bucket = bucketOfURL(s.URLs[0])
 		buckets = append(buckets, proxycore.Bucket{Port: n.behavior.PortListen, Name: f.bucket,
-			Behavior: n.behavior, Maps: f.maps})
+			Behavior: n.behavior, Maps: f.maps, MapIdentity: true})
 	}
-	return buckets, feeds, nil
+	if len(pools) > 0 && len(feeds) > 1 {
+		return nil, nil, nil, errors.New("-z: a saslBucketsStreaming URL serves every bucket on port_listen; it cannot share it with other sections")
+	}
+	return buckets, pools, feeds, nil
+}
+
+// streamsAllBuckets reports whether a streaming URL carries every bucket
+// of the cluster, as membase's saslBucketsStreaming does.
+func streamsAllBuckets(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && path.Base(u.Path) == "saslBucketsStreaming"
 }
 
 // bucketOfURL is the bucket a streaming URL names: its last path element
@@ -71,6 +93,9 @@ func (f *restFeed) handle(_ context.Context, body []byte, src string) error {
 		host = u.Hostname()
 	}
 	maps, err := mapstore.ParseBucketsHost(body, host)
+	if f.applyPool != nil {
+		return f.handlePool(maps, err, src)
+	}
 	if err != nil {
 		f.logger.Error("rejected config from REST server; keeping the last good map", "url", src, "err", err)
 		return fmt.Errorf("parse config: %w", err)
@@ -84,6 +109,46 @@ func (f *restFeed) handle(_ context.Context, body []byte, src string) error {
 	f.maps.m.Store(m)
 	f.logger.Info("configuration received", "url", src, "version", m.Version, "servers", len(m.Servers))
 	return nil
+}
+
+// handlePool applies a message of every bucket. A bucket whose part is
+// bad is logged and keeps its last good map while the others are applied,
+// so one bad tenant does not take the rest down; a message that is bad as
+// a whole changes nothing.
+func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string) error {
+	var keep []string
+	for _, e := range bucketErrors(err) {
+		f.logger.Error("rejected a bucket of the config from REST server; keeping its last good map",
+			"url", src, "bucket", e.Name, "err", e.Err)
+		keep = append(keep, e.Name)
+	}
+	if err != nil && keep == nil {
+		f.logger.Error("rejected config from REST server; keeping the last good maps", "url", src, "err", err)
+		return fmt.Errorf("parse config: %w", err)
+	}
+	v := f.version.Add(1)
+	for _, m := range maps {
+		m.Version = v
+	}
+	if err := f.applyPool(maps, keep); err != nil {
+		return fmt.Errorf("apply config: %w", err)
+	}
+	f.logger.Info("configuration received", "url", src, "version", v, "buckets", len(maps))
+	return nil
+}
+
+// bucketErrors returns the per-bucket errors joined in err.
+func bucketErrors(err error) []*mapstore.BucketError {
+	var out []*mapstore.BucketError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			var be *mapstore.BucketError
+			if errors.As(e, &be) {
+				out = append(out, be)
+			}
+		}
+	}
+	return out
 }
 
 // pickBucket chooses the map for bucket among a config's buckets: the one

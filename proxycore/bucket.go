@@ -18,7 +18,8 @@ type bucket struct {
 	sem    chan struct{} // downstream_max tokens; nil means unlimited
 	logger *slog.Logger
 
-	isNull bool // the NULL bucket: proxied commands are refused
+	isNull bool     // the NULL bucket: proxied commands are refused
+	pool   *poolMap // a pool's bucket: its map, set by ApplyPool
 
 	route atomic.Pointer[routing]
 	mu    sync.Mutex         // guards servers and rebuilding route

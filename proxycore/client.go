@@ -30,12 +30,20 @@ type clientConn struct {
 	affinity uint32
 }
 
-func (s *Server) serveClient(ctx context.Context, b *bucket, c net.Conn) {
+// serveClient serves one client accepted on port, whose listener belongs
+// to bucket listener (nil on a pool's port). While no bucket has a map the
+// client is closed at once, with nothing sent, as moxi does (MB-3113).
+func (s *Server) serveClient(ctx context.Context, port int, listener *bucket, c net.Conn) {
+	if !s.anyActive() {
+		s.logger.Debug("closing client: no bucket is configured yet", "remote", c.RemoteAddr().String())
+		return
+	}
+	b := s.startBucket(port, listener)
 	b.stats.inc(totUpstream)
 	b.stats.inc(numUpstream)
 	defer b.stats.dec(numUpstream)
 
-	cc := &clientConn{srv: s, b: s.startBucket(b), c: c, queue: make(chan *request, pipelineWindow),
+	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow),
 		affinity: s.nextAffinity.Add(1)}
 	cc.br = bufio.NewReaderSize(c, 16<<10)
 	binary, ok := cc.detectProtocol()

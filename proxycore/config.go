@@ -24,6 +24,18 @@ type Bucket struct {
 	Name     string // "default" for static configs
 	Behavior Behavior
 	Maps     MapSource
+	// MapIdentity makes SASL clients select the bucket with its name and
+	// its map's saslPassword, as for buckets a REST server configures;
+	// otherwise -Z usr and pwd are its user and password.
+	MapIdentity bool
+}
+
+// Pool is a port whose buckets a config stream names and renames as it
+// goes (a saslBucketsStreaming URL): they are created, updated and shut
+// down through Server.ApplyPool, and SASL clients pick among them.
+type Pool struct {
+	Port     int
+	Behavior Behavior // every bucket of the pool starts from it
 }
 
 // Config configures the proxy for the whole process.
@@ -37,6 +49,7 @@ type Config struct {
 	// in order, as the node computed them from its flags.
 	Settings [][2]string
 	Buckets  []Bucket
+	Pools    []Pool
 	// NamedDefaultBucket makes clients start on the bucket whose SASL user
 	// is DefaultBucketName with no password, or on the NULL bucket when
 	// there is none (moxi's default_bucket_name). Otherwise a client starts

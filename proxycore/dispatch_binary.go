@@ -99,6 +99,7 @@ func failureStatus(s opStatus) binproto.Status {
 func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 	perServer := r.perServer(len(rt.servers))
 	targets := r.targets[:0]
+	vbMode := rt.m.IsVBucket()
 	eachPacket(r.raw, func(p *binproto.Packet, raw []byte) {
 		si, vb := rt.locate(p.Key)
 		if si < 0 {
@@ -109,11 +110,15 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 			o = r.newOp(replyBinFenced, r.b.beh.DownstreamRetry)
 			perServer[si] = o
 			targets = append(targets, rt.servers[si])
+			if vbMode {
+				o.srvIdx, o.vbLeft = si, rt.maxVBucketRetries()
+			}
 		}
 		start := len(o.out)
 		o.out = append(o.out, raw...)
-		if rt.m.IsVBucket() {
-			binproto.SetVBucket(o.out[start:], vb)
+		if vbMode {
+			off := cap(r.raw[:0]) - cap(raw) // raw is a window on r.raw
+			r.numberGroupPacket(o.out[start:], off, off+len(raw), p.Opaque, vb)
 		}
 	})
 	r.targets = targets

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ const pkgName = "proxycore"
 // testProxy is a proxy listening on loopback in front of given servers.
 type testProxy struct {
 	addr string
+	port int
 	srv  *Server
 }
 
@@ -42,11 +44,28 @@ func startProxyConfig(t testing.TB, cfg Config, buckets ...Bucket) *testProxy {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	cfg.Version, cfg.Threads, cfg.ConfType = "test", 1, "static"
 	for _, b := range buckets {
 		b.Port = port
 		cfg.Buckets = append(cfg.Buckets, b)
 	}
+	return serveProxy(t, ln, cfg)
+}
+
+// startProxyPort runs a proxy with cfg as given (ports included) on
+// loopback port.
+func startProxyPort(t testing.TB, port int, cfg Config) *testProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveProxy(t, ln, cfg)
+}
+
+func serveProxy(t testing.TB, ln net.Listener, cfg Config) *testProxy {
+	t.Helper()
+	port := ln.Addr().(*net.TCPAddr).Port
+	cfg.Version, cfg.Threads, cfg.ConfType = "test", 1, "static"
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -61,7 +80,7 @@ func startProxyConfig(t testing.TB, cfg Config, buckets ...Bucket) *testProxy {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &testProxy{addr: ln.Addr().String(), srv: srv}
+	return &testProxy{addr: ln.Addr().String(), port: port, srv: srv}
 }
 
 // staticMap is a ketama map over addrs ("host:port").

@@ -125,7 +125,7 @@ func deadAddr(t *testing.T) string {
 
 // keyOn finds a key that the proxy's map puts on server index want.
 func keyOn(t *testing.T, p *testProxy, want int, prefix string) string {
-	for _, b := range p.srv.buckets {
+	for _, b := range p.srv.allBuckets() {
 		rt := b.routing()
 		for i := 0; i < 10000; i++ {
 			k := fmt.Sprintf("%s%d", prefix, i)
@@ -258,7 +258,7 @@ func TestWaitQueueTimeout(t *testing.T) {
 }
 
 func onlyBucket(p *testProxy) *bucket {
-	for _, b := range p.srv.buckets {
+	for _, b := range p.srv.allBuckets() {
 		return b
 	}
 	return nil

@@ -18,7 +18,11 @@ func (r *request) writeBinary(w *bufio.Writer) {
 	}
 	for _, o := range r.ops {
 		if o.status == opOK {
-			_, _ = w.Write(withoutFence(o.reply))
+			resp := withoutFence(o.reply)
+			if len(r.packets) > 0 {
+				eachPacket(resp, func(_ *binproto.Packet, raw []byte) { r.restoreOpaque(raw) })
+			}
+			_, _ = w.Write(resp)
 			continue
 		}
 		st := failureStatus(o.status)
@@ -26,6 +30,7 @@ func (r *request) writeBinary(w *bufio.Writer) {
 		eachPacket(o.out, func(p *binproto.Packet, _ []byte) {
 			if p.Opcode != binproto.OpNoop && !p.Opcode.IsGet() {
 				buf = binproto.AppendError(buf[:0], p.Opcode, st, p.Opaque, st.ProxyMessage())
+				r.restoreOpaque(buf)
 				_, _ = w.Write(buf)
 			}
 		})

@@ -32,6 +32,9 @@ type request struct {
 	bin    binproto.Packet
 	raw    []byte
 	quiet  int // packets in a group of quiet commands; 0 for one request
+	// packets numbers a quiet group's packets under a vBucket map, so
+	// NOT_MY_VBUCKET refusals can be told apart and retried.
+	packets []groupPacket
 
 	own bool // reply holds the whole reply, even when empty
 
@@ -85,6 +88,7 @@ func putRequest(r *request) {
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
 	r.binary, r.own, r.quiet, r.b, r.rt = false, false, 0, nil, nil
+	r.packets = r.packets[:0]
 	if cap(r.raw) > maxKeptBuffer {
 		r.raw = nil
 	}
@@ -119,6 +123,7 @@ func (r *request) opDone(o *op) {
 		return
 	}
 	r.refetchNotMyVBucket(o)
+	r.retryGroupNotMyVBucket(o)
 	if r.left.Add(-1) != 0 {
 		return
 	}

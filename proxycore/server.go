@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,9 +20,11 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	logger  *slog.Logger
-	buckets []*bucket       // in config order
-	byPort  map[int]*bucket // the bucket that owns each listener
-	null    *bucket         // the NULL bucket: no servers, auth required
+	buckets atomic.Pointer[[]*bucket] // see allBuckets
+	bmu     sync.Mutex                // serializes ApplyPool's changes to buckets
+	byPort  map[int]*bucket           // the bucket that owns each listener
+	poolCfg map[int]*Pool             // ports whose buckets ApplyPool sets
+	null    *bucket                   // the NULL bucket: no servers, auth required
 	net     *netserve.Server
 	started time.Time
 	// nextAffinity spreads clients over servers' connection slots.
@@ -41,11 +44,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, deps: deps, logger: deps.Logger,
 		byPort:  make(map[int]*bucket),
+		poolCfg: make(map[int]*Pool),
 		started: time.Now(),
 		seed:    maphash.MakeSeed(),
 		pools:   newPools(),
 	}
-	if err := s.addBuckets(cfg.Buckets); err != nil {
+	if err := s.addBuckets(cfg.Buckets, cfg.Pools); err != nil {
 		return nil, err
 	}
 	s.net = &netserve.Server{Logger: deps.Logger}
@@ -56,18 +60,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Shutdown. It returns netserve.ErrServerClosed after Shutdown.
 func (s *Server) Serve(port int, ln net.Listener) error {
 	b, ok := s.byPort[port]
-	if !ok {
+	if !ok && s.poolCfg[port] == nil {
 		_ = ln.Close()
 		return fmt.Errorf("proxycore: no bucket configured on port %d", port)
 	}
-	return s.net.ServeFunc(ln, func(ctx context.Context, c net.Conn) { s.serveClient(ctx, b, c) })
+	return s.net.ServeFunc(ln, func(ctx context.Context, c net.Conn) { s.serveClient(ctx, port, b, c) })
 }
 
 // Shutdown stops accepting, lets clients finish the requests they have
 // sent until ctx ends, then closes every client and server connection.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.net.Shutdown(ctx)
-	for _, b := range s.buckets {
+	for _, b := range s.allBuckets() {
 		b.close()
 	}
 	return err

@@ -16,7 +16,7 @@ func (s *Server) statsProxy(dst []byte, args [][]byte) []byte {
 		sub = string(args[1])
 	}
 	if sub == "reset" {
-		for _, b := range s.buckets {
+		for _, b := range s.allBuckets() {
 			b.stats.reset()
 		}
 		return append(dst, "OK\r\n"...)
@@ -66,7 +66,7 @@ func (w *statWriter) statUint(name string, v uint64) { w.stat(name, strconv.Form
 // eachBucket visits buckets in port order, then name order, so output is
 // stable. The NULL bucket is never shown.
 func (s *Server) eachBucket(f func(*bucket)) {
-	sorted := slices.Clone(s.buckets)
+	sorted := slices.Clone(s.allBuckets())
 	slices.SortStableFunc(sorted, func(a, b *bucket) int {
 		if a.cfg.Port != b.cfg.Port {
 			return a.cfg.Port - b.cfg.Port

@@ -1,0 +1,137 @@
+package proxycore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moxifleet/moxi/mapstore"
+	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/proxycore/memserver"
+)
+
+// startDataNode runs a built-in server that owns the vbuckets accept
+// takes, answering NOT_MY_VBUCKET for the rest, as a membase node does.
+func startDataNode(t *testing.T, accept func(vb uint16) bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memserver.New(memserver.Config{
+		Version:       "test",
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		VBucketFilter: accept,
+	})
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}
+
+// staleVBucketMap is an 8-vbucket map over addrs that names the first
+// server master of every vbucket, as a map from before a rebalance would.
+func staleVBucketMap(t *testing.T, addrs ...string) StaticMap {
+	t.Helper()
+	rows := strings.TrimSuffix(strings.Repeat("[0],", 8), ",")
+	js := fmt.Sprintf(`{"hashAlgorithm":"CRC","numReplicas":0,"serverList":["%s"],"vBucketMap":[%s]}`,
+		strings.Join(addrs, `","`), rows)
+	m, err := mapstore.ParseBucket([]byte(js))
+	if err != nil {
+		t.Fatalf("map: %v", err)
+	}
+	return StaticMap{M: m}
+}
+
+func startVBucketProxy(t *testing.T, addrs ...string) *testProxy {
+	t.Helper()
+	beh := DefaultBehavior()
+	beh.DownstreamProtocol = "binary"
+	return startProxyConfig(t, Config{}, Bucket{Name: "default", Behavior: beh, Maps: staleVBucketMap(t, addrs...)})
+}
+
+// TestB2BQuietGroupNotMyVBucket sends a binary client's usual quiet
+// batches (SETQ... NOOP, GETKQ... NOOP, every packet with the same
+// opaque) through a map that sends every key to a node owning only even
+// vbuckets. The proxy must resend the refused packets to the node that
+// owns them, so the client sees only its NOOP after the sets and every
+// value, with its own opaque, after the gets.
+func TestB2BQuietGroupNotMyVBucket(t *testing.T) {
+	even := startDataNode(t, func(vb uint16) bool { return vb%2 == 0 })
+	odd := startDataNode(t, func(vb uint16) bool { return vb%2 == 1 })
+	p := startVBucketProxy(t, even, odd)
+	c := dialBin(t, p.addr)
+
+	const n = 40
+	var sets, gets [][]byte
+	for i := range n {
+		k, v := fmt.Sprintf("key-%d", i), fmt.Sprintf("value-%d", i)
+		sets = append(sets, binReq(binproto.OpSetQ, k, v, setExtras(uint32(i), 0), 7))
+		gets = append(gets, binReq(binproto.OpGetKQ, k, "", nil, 9))
+	}
+	c.send(append(sets, binReq(binproto.OpNoop, "", "", nil, 1))...)
+	expectStatus(t, c.recv(), binproto.OpNoop, binproto.StatusOK, 1)
+
+	c.send(append(gets, binReq(binproto.OpNoop, "", "", nil, 2))...)
+	seen := map[string]bool{}
+	for range n {
+		r := c.recv()
+		expectStatus(t, r, binproto.OpGetKQ, binproto.StatusOK, 9)
+		var i int
+		if _, err := fmt.Sscanf(string(r.Key), "key-%d", &i); err != nil || string(r.Value) != fmt.Sprintf("value-%d", i) {
+			t.Fatalf("got key %q value %q", r.Key, r.Value)
+		}
+		seen[string(r.Key)] = true
+	}
+	expectStatus(t, c.recv(), binproto.OpNoop, binproto.StatusOK, 2)
+	if len(seen) != n {
+		t.Fatalf("got %d distinct keys, want %d", len(seen), n)
+	}
+	if got := onlyBucket(p).stats.get(totRetryVBucket); got == 0 {
+		t.Fatal("tot_retry_vbucket = 0, want the retries counted")
+	}
+}
+
+// TestB2BQuietGroupNotMyVBucketGivesUp checks the end of the retries: a
+// vbucket no server owns gets the NOT_MY_VBUCKET status, once per packet
+// and with the client's opaque, after 2 x servers attempts; the owned
+// keys of the same batch are unaffected.
+func TestB2BQuietGroupNotMyVBucketGivesUp(t *testing.T) {
+	even := startDataNode(t, func(vb uint16) bool { return vb%2 == 0 })
+	none := startDataNode(t, func(uint16) bool { return false })
+	p := startVBucketProxy(t, even, none)
+	m := staleVBucketMap(t, even, none).M
+	c := dialBin(t, p.addr)
+
+	var pkts [][]byte
+	refused := 0
+	for i := range 20 {
+		k := fmt.Sprintf("key-%d", i)
+		if m.VBucketOf([]byte(k))%2 == 1 {
+			refused++
+		}
+		pkts = append(pkts, binReq(binproto.OpSetQ, k, "v", setExtras(0, 0), uint32(100+i)))
+	}
+	if refused == 0 || refused == 20 {
+		t.Fatalf("test keys should mix owned and unowned vbuckets; %d of 20 unowned", refused)
+	}
+	c.send(append(pkts, binReq(binproto.OpNoop, "", "", nil, 1))...)
+	for range refused {
+		r := c.recv()
+		if r.Opcode != binproto.OpSetQ || r.Status() != binproto.StatusNotMyVBucket || r.Opaque < 100 || r.Opaque >= 120 {
+			t.Fatalf("got op 0x%02x status 0x%04x opaque %d; want SETQ NOT_MY_VBUCKET with a client opaque", r.Opcode, uint16(r.Status()), r.Opaque)
+		}
+		if k := fmt.Sprintf("key-%d", r.Opaque-100); m.VBucketOf([]byte(k))%2 != 1 {
+			t.Fatalf("opaque %d (%s) refused, but its vbucket is owned", r.Opaque, k)
+		}
+	}
+	expectStatus(t, c.recv(), binproto.OpNoop, binproto.StatusOK, 1)
+}

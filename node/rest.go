@@ -61,7 +61,7 @@ func (n *Node) restBuckets(rc *RESTConfig) ([]proxycore.Bucket, []proxycore.Pool
 		}
 		f.bucket = bucketOfURL(s.URLs[0])
 		buckets = append(buckets, proxycore.Bucket{Port: n.behavior.PortListen, Name: f.bucket,
-			Behavior: n.behavior, Maps: f.maps, MapIdentity: true})
+			Behavior: n.behavior, Maps: f.maps, REST: true})
 	}
 	if len(pools) > 0 && len(feeds) > 1 {
 		return nil, nil, nil, errors.New("-z: a saslBucketsStreaming URL serves every bucket on port_listen; it cannot share it with other sections")

@@ -43,21 +43,29 @@ func newBucket(cfg Bucket, threads int, lg *slog.Logger) *bucket {
 }
 
 // routing returns the routing for the map in force, rebuilding it when the
-// MapSource has moved on. Servers that stay keep their connections.
+// MapSource has moved on. Servers that stay keep their connections. One
+// request rebuilds; requests arriving meanwhile carry on with the old
+// routing rather than wait, so a new map never pauses traffic (a request
+// routed by the old map at worst meets NOT_MY_VBUCKET and retries).
 func (b *bucket) routing() *routing {
 	m := b.cfg.Maps.Current()
-	if rt := b.route.Load(); rt != nil && rt.m == m {
+	rt := b.route.Load()
+	if rt != nil && rt.m == m {
 		return rt
 	}
 	if m == nil {
 		return nil
 	}
-	b.mu.Lock()
+	if rt == nil {
+		b.mu.Lock()
+	} else if !b.mu.TryLock() {
+		return rt
+	}
 	defer b.mu.Unlock()
 	if rt := b.route.Load(); rt != nil && rt.m == m {
 		return rt
 	}
-	rt := &routing{m: m, servers: make([]*server, len(m.Servers))}
+	rt = &routing{m: m, servers: make([]*server, len(m.Servers))}
 	for i, s := range m.Servers {
 		rt.servers[i] = b.serverFor(s, m)
 	}

@@ -96,7 +96,7 @@ func (s *Server) findBucket(usr, pwd string) *bucket {
 // map's saslPassword for buckets a REST server configures (none while it
 // has no map), -Z usr and pwd otherwise.
 func (b *bucket) identity() (usr, pwd string, ok bool) {
-	if !b.cfg.MapIdentity {
+	if !b.cfg.REST {
 		return b.beh.Usr, b.beh.Pwd, true
 	}
 	m := b.cfg.Maps.Current()

@@ -24,10 +24,12 @@ type Bucket struct {
 	Name     string // "default" for static configs
 	Behavior Behavior
 	Maps     MapSource
-	// MapIdentity makes SASL clients select the bucket with its name and
-	// its map's saslPassword, as for buckets a REST server configures;
-	// otherwise -Z usr and pwd are its user and password.
-	MapIdentity bool
+	// REST marks a bucket a REST server configures: SASL clients select
+	// it with its name and its map's saslPassword (not -Z usr and pwd),
+	// and under a vBucket map a get whose server failed ends with moxi's
+	// SERVER_ERROR line instead of reading as a miss (moxi masked get
+	// errors as END only when the nodeLocator was not "vbucket").
+	REST bool
 }
 
 // Pool is a port whose buckets a config stream names and renames as it

@@ -163,7 +163,10 @@ func (r *request) tableSlot(k []byte) int32 {
 }
 
 // writeValues writes the VALUE block of every client key that hit, in the
-// client's order, straight from the servers' reply buffers, then END.
+// client's order, straight from the servers' reply buffers, then END. A
+// server that failed costs only its keys, which read as misses, except in
+// a REST vBucket bucket, where moxi ended such a get with the failure's
+// SERVER_ERROR line instead of END.
 func (r *request) writeValues(w *bufio.Writer) {
 	for _, si := range r.keySlots {
 		s := &r.slots[si]
@@ -171,5 +174,29 @@ func (r *request) writeValues(w *bufio.Writer) {
 			_, _ = w.Write(s.op.reply[s.start:s.end])
 		}
 	}
+	if o := r.failedOp(); o != nil && r.b.cfg.REST && r.rt != nil && r.rt.m.IsVBucket() {
+		_, _ = w.Write(appendGetError(nil, o, len(r.slots) == 1))
+		return
+	}
 	_, _ = w.WriteString("END\r\n")
+}
+
+// failedOp returns the first op of r whose exchange failed, or nil.
+func (r *request) failedOp() *op {
+	for _, o := range r.ops {
+		if o.status != opOK {
+			return o
+		}
+	}
+	return nil
+}
+
+// appendGetError is appendDownstreamError for a get: moxi cleared the
+// target of a single-key get before its timeout fired, so that one
+// names no host.
+func appendGetError(dst []byte, o *op, single bool) []byte {
+	if single && o.status == opTimeout {
+		return append(dst, "SERVER_ERROR proxy downstream timeout\r\n"...)
+	}
+	return appendDownstreamError(dst, o)
 }

@@ -59,7 +59,7 @@ func (s *Server) ApplyPool(port int, maps []*mapstore.Map, keep []string) error 
 
 func (s *Server) newPoolBucket(pool *Pool, name string) *bucket {
 	pm := &poolMap{}
-	cfg := Bucket{Port: pool.Port, Name: name, Behavior: pool.Behavior, Maps: pm, MapIdentity: true}
+	cfg := Bucket{Port: pool.Port, Name: name, Behavior: pool.Behavior, Maps: pm, REST: true}
 	b := newBucket(cfg, s.cfg.Threads, s.logger.With("port", pool.Port, "bucket", name))
 	b.pool = pm
 	return b

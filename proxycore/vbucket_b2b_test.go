@@ -13,6 +13,7 @@ import (
 	"github.com/moxifleet/moxi/mapstore"
 	"github.com/moxifleet/moxi/proxycore/binproto"
 	"github.com/moxifleet/moxi/proxycore/memserver"
+	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 // startDataNode runs a built-in server that owns the vbuckets accept
@@ -134,4 +135,40 @@ func TestB2BQuietGroupNotMyVBucketGivesUp(t *testing.T) {
 		}
 	}
 	expectStatus(t, c.recv(), binproto.OpNoop, binproto.StatusOK, 1)
+}
+
+// TestRESTVBucketGetErrors checks moxi's MB-2972 replies: in a vBucket
+// bucket a REST server configures, a get whose server fails ends with the
+// failure (a single-key get's timeout names no host); a static bucket
+// over the same map masks the failure as a miss.
+func TestRESTVBucketGetErrors(t *testing.T) {
+	ms, addrs := memcacheds(t, 1)
+	dead := proxytest.FreePort(t)
+	start := func(rest bool, addr string) *client {
+		beh := DefaultBehavior()
+		beh.DownstreamTimeout = 200 * time.Millisecond
+		p := startProxyConfig(t, Config{}, Bucket{Name: "default", Behavior: beh, Maps: staleVBucketMap(t, addr), REST: rest})
+		return dial(t, p.addr)
+	}
+	restUp, staticUp := start(true, addrs[0]), start(false, addrs[0])
+	restDead := start(true, fmt.Sprintf("127.0.0.1:%d", dead))
+	staticDead := start(false, fmt.Sprintf("127.0.0.1:%d", dead))
+
+	restDead.send("get k\r\n")
+	restDead.expect("SERVER_ERROR proxy write to downstream 127.0.0.1\r\n")
+	staticDead.send("get k\r\n")
+	staticDead.expect("END\r\n")
+
+	for _, c := range []*client{restUp, staticUp} { // connections up first
+		c.send("get k\r\n")
+		c.expect("END\r\n")
+	}
+	ms[0].Pause(t)
+	defer ms[0].Resume()
+	restUp.send("get k\r\n")
+	restUp.expect("SERVER_ERROR proxy downstream timeout\r\n")
+	restUp.send("get k k2\r\n")
+	restUp.expect("SERVER_ERROR proxy downstream timeout 127.0.0.1\r\n")
+	staticUp.send("get k\r\n")
+	staticUp.expect("END\r\n")
 }

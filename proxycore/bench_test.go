@@ -9,14 +9,19 @@ import (
 	"testing"
 )
 
-// benchProxy starts n memcached servers and a proxy in front of them.
-func benchProxy(b *testing.B, n int) string {
+// benchProxy starts n memcached servers and a proxy in front of them,
+// speaking the text protocol to them unless tweak says otherwise.
+func benchProxy(b *testing.B, n int, tweak ...func(*Behavior)) string {
 	b.Helper()
 	var addrs []string
 	for i := 0; i < n; i++ {
 		addrs = append(addrs, proxytestStart(b))
 	}
-	return startProxy(b, addrs, nil).addr
+	var t func(*Behavior)
+	if len(tweak) > 0 {
+		t = tweak[0]
+	}
+	return startProxy(b, addrs, t).addr
 }
 
 // BenchmarkGetPipelined measures single-key gets, 32 in flight per write.
@@ -49,7 +54,13 @@ func BenchmarkGetPipelined(b *testing.B) {
 
 // BenchmarkMultiGet100 measures 100-key gets spread over four servers.
 func BenchmarkMultiGet100(b *testing.B) {
-	addr := benchProxy(b, 4)
+	b.Run("ascii", func(b *testing.B) { benchMultiGet100(b, benchProxy(b, 4)) })
+	b.Run("binary", func(b *testing.B) {
+		benchMultiGet100(b, benchProxy(b, 4, func(beh *Behavior) { beh.DownstreamProtocol = "binary" }))
+	})
+}
+
+func benchMultiGet100(b *testing.B, addr string) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
@@ -28,6 +29,11 @@ type clientConn struct {
 	br    *bufio.Reader
 	// affinity picks this client's connection slot on every server.
 	affinity uint32
+	bw       *bufio.Writer // the writer goroutine's, or the reader's while pending is 0
+	// pending counts requests handed to the writer goroutine and not yet
+	// written. At zero the writer is idle, so the reader may write a
+	// reply itself (answerInline).
+	pending atomic.Int32
 }
 
 // serveClient serves one client accepted on port, whose listener belongs
@@ -54,7 +60,8 @@ func (s *Server) serveClient(ctx context.Context, port int, listener *bucket, c 
 	defer stop()
 
 	written := make(chan struct{})
-	go cc.writeLoop(bufio.NewWriterSize(c, 16<<10), written)
+	cc.bw = bufio.NewWriterSize(c, 16<<10)
+	go cc.writeLoop(cc.bw, written)
 	if binary {
 		cc.readLoopBinary()
 	} else {
@@ -107,7 +114,7 @@ func (cc *clientConn) readLoop() {
 				// Before queueing r, whose buffers the writer recycles.
 				cc.dropKey(key)
 			}
-			cc.queue <- r
+			cc.enqueue(r)
 			if pe.Close {
 				return
 			}
@@ -116,12 +123,48 @@ func (cc *clientConn) readLoop() {
 		r.started = time.Now()
 		cc.srv.logCommand(cc, &r.cmd)
 		cc.dispatch(r)
+		if took, ok := cc.answerInline(r); took {
+			if !ok {
+				return
+			}
+			continue
+		}
 		closing := r.close // r belongs to the writer once queued
-		cc.queue <- r
+		cc.enqueue(r)
 		if closing {
 			return
 		}
 	}
+}
+
+// enqueue hands r to the writer goroutine, which writes its reply in
+// request order once it is ready.
+func (cc *clientConn) enqueue(r *request) {
+	cc.pending.Add(1)
+	cc.queue <- r
+}
+
+// answerInline waits for r's reply and writes it on the reader's own
+// goroutine when nothing else is under way: no earlier reply is waiting
+// for the writer goroutine and no further request has been read. That is
+// the plain request/reply client, and answering it here spares the writer
+// goroutine two wake-ups per request (one for the queue, one for the
+// reply). A client that pipelines keeps the writer goroutine, so its
+// requests still run concurrently. took reports whether r was answered
+// here; ok is false when the write failed and the connection is closed.
+func (cc *clientConn) answerInline(r *request) (took, ok bool) {
+	if r.close || cc.pending.Load() != 0 || cc.br.Buffered() != 0 {
+		return false, true
+	}
+	<-r.done
+	r.writeReply(cc.bw)
+	r.b.noteDone(r)
+	putRequest(r)
+	if err := cc.bw.Flush(); err != nil {
+		_ = cc.c.Close()
+		return true, false
+	}
+	return true, true
 }
 
 // writeLoop writes each reply once it is ready, in request order, and
@@ -131,33 +174,42 @@ func (cc *clientConn) writeLoop(w *bufio.Writer, written chan<- struct{}) {
 	defer close(written)
 	broken := false
 	for r := range cc.queue {
-		select {
-		case <-r.done:
-		default:
-			if w.Buffered() > 0 && !broken {
-				broken = w.Flush() != nil
-			}
-			<-r.done
-		}
-		if !broken {
-			r.writeReply(w)
-		}
-		r.b.noteDone(r)
-		closeAfter := r.close
-		putRequest(r)
-		if closeAfter || broken {
-			if !broken {
-				_ = w.Flush()
-			}
-			broken = true
-			_ = cc.c.Close() // stops the reader too
-			continue
-		}
-		if len(cc.queue) == 0 && w.Flush() != nil {
-			broken = true
-			_ = cc.c.Close()
-		}
+		broken = cc.writeQueued(w, r, broken)
+		// Only now, with w flushed or more replies queued, may the
+		// reader see the writer idle.
+		cc.pending.Add(-1)
 	}
+}
+
+// writeQueued writes one queued reply and reports whether the connection
+// is broken (or closing), after which replies are dropped.
+func (cc *clientConn) writeQueued(w *bufio.Writer, r *request, broken bool) bool {
+	select {
+	case <-r.done:
+	default:
+		if w.Buffered() > 0 && !broken {
+			broken = w.Flush() != nil
+		}
+		<-r.done
+	}
+	if !broken {
+		r.writeReply(w)
+	}
+	r.b.noteDone(r)
+	closeAfter := r.close
+	putRequest(r)
+	if closeAfter || broken {
+		if !broken {
+			_ = w.Flush()
+		}
+		_ = cc.c.Close() // stops the reader too
+		return true
+	}
+	if len(cc.queue) == 0 && w.Flush() != nil {
+		_ = cc.c.Close()
+		return true
+	}
+	return false
 }
 
 // noteDone records a finished request's latency.
@@ -181,5 +233,5 @@ func (cc *clientConn) dropKey(key []byte) {
 	}
 	d.started = time.Now()
 	cc.dispatch(d)
-	cc.queue <- d
+	cc.enqueue(d)
 }

@@ -52,8 +52,14 @@ func (cc *clientConn) readLoopBinary() {
 		}
 		r.started = time.Now()
 		cc.dispatchBinary(r)
+		if took, ok := cc.answerInline(r); took {
+			if !ok {
+				return
+			}
+			continue
+		}
 		closing := r.close
-		cc.queue <- r
+		cc.enqueue(r)
 		if closing {
 			return
 		}
@@ -81,7 +87,7 @@ func (cc *clientConn) addToGroup(group, r *request) *request {
 
 func (cc *clientConn) sendGroup(g *request) {
 	cc.forward(g, cc.forwardGroupB2B)
-	cc.queue <- g
+	cc.enqueue(g)
 }
 
 // binaryReadError answers a request the reader refused, as memcached does,
@@ -103,7 +109,7 @@ func (cc *clientConn) binaryReadError(r *request, err error) bool {
 	if pe.Status == binproto.StatusTooBig && r.bin.Opcode.Loud() == binproto.OpSet && len(r.bin.Key) > 0 {
 		cc.dropKeyBinary(r.bin.Key) // before queueing r, whose buffers the writer recycles
 	}
-	cc.queue <- r
+	cc.enqueue(r)
 	return !pe.Close
 }
 
@@ -118,5 +124,5 @@ func (cc *clientConn) dropKeyBinary(key []byte) {
 	d.bin.Key = d.raw[binproto.HeaderLen:]
 	d.started = time.Now()
 	cc.forward(d, cc.forwardKeyB2B)
-	cc.queue <- d
+	cc.enqueue(d)
 }

@@ -94,7 +94,13 @@ func benchMultiGet100(b *testing.B, addr string) {
 // BenchmarkGetParallel measures request/reply gets from many clients, one
 // request in flight per client, as most memcached clients work.
 func BenchmarkGetParallel(b *testing.B) {
-	addr := benchProxy(b, 4)
+	b.Run("ascii", func(b *testing.B) { benchGetParallel(b, benchProxy(b, 4)) })
+	b.Run("binary", func(b *testing.B) {
+		benchGetParallel(b, benchProxy(b, 4, func(beh *Behavior) { beh.DownstreamProtocol = "binary" }))
+	})
+}
+
+func benchGetParallel(b *testing.B, addr string) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)

@@ -15,7 +15,7 @@ func (b *bucket) binaryDownstream() bool { return b.beh.DownstreamProtocol != "a
 func (cc *clientConn) forwardKeyA2B(r *request, idx int, vb uint16) {
 	cmd := &r.cmd
 	o := r.newOp(replyBinOne, r.b.beh.DownstreamRetry)
-	o.vb, o.srvIdx, o.vbLeft = vb, idx, r.rt.maxVBucketRetries()
+	o.vb, o.vbLeft = vb, r.rt.maxVBucketRetries()
 	out, fenced, errLine := a2bRequest(o.out, cmd, vb)
 	r.silent = cmd.NoReply
 	r.left.Store(1)

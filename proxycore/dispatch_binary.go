@@ -68,7 +68,7 @@ func (cc *clientConn) forwardKeyB2B(r *request, rt *routing) {
 	o.out = append(o.out, r.raw...)
 	if rt.m.IsVBucket() {
 		binproto.SetVBucket(o.out, vb)
-		o.vb, o.srvIdx, o.vbLeft = vb, idx, rt.maxVBucketRetries()
+		o.vb, o.vbLeft = vb, rt.maxVBucketRetries()
 	}
 	r.finish = finishB2B
 	r.left.Store(1)
@@ -111,7 +111,7 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 			perServer[si] = o
 			targets = append(targets, rt.servers[si])
 			if vbMode {
-				o.srvIdx, o.vbLeft = si, rt.maxVBucketRetries()
+				o.vbLeft = rt.maxVBucketRetries()
 			}
 		}
 		start := len(o.out)

@@ -67,7 +67,7 @@ func (r *request) getPart(perServer []*op, rt *routing, si int, kind replyKind) 
 		return o
 	}
 	o := r.newOp(kind, r.b.beh.DownstreamRetry)
-	o.srvIdx, o.vbLeft = si, rt.maxVBucketRetries()
+	o.vbLeft = rt.maxVBucketRetries()
 	perServer[si] = o
 	r.targets = append(r.targets, rt.servers[si])
 	return o

@@ -45,7 +45,7 @@ const (
 // reply read back. A client request owns one op per server it touches.
 type op struct {
 	parent  *request
-	server  *server
+	server  *server   // the server it is sent to; a retry names its target here first
 	out     []byte    // request bytes to write
 	kind    replyKind // how to read the reply
 	reply   []byte    // raw reply bytes
@@ -53,9 +53,7 @@ type op struct {
 	retries int       // retries left when the connection closes first
 	fenced  bool      // replyBinValues: several GETKQs, read up to the NOOP fence
 	vb      uint16    // vBucket maps: the vbucket the request names
-	srvIdx  int       // index in the request's routing of the server asked
 	vbLeft  int       // NOT_MY_VBUCKET retries left
-	rt      *routing  // the routing of a NOT_MY_VBUCKET retry; nil: the request's
 	nmvb    []int32   // multi-get: positions in slots refused NOT_MY_VBUCKET
 	slots   []int32   // multi-get: the request's key slots asked of this server
 	sentAt  time.Time // when the request was flushed to the server
@@ -66,7 +64,7 @@ type op struct {
 const maxKeptBuffer = 64 << 10
 
 func (o *op) reset() {
-	o.parent, o.server, o.rt = nil, nil, nil
+	o.parent, o.server = nil, nil
 	o.out, o.reply, o.slots, o.nmvb = o.out[:0], o.reply[:0], o.slots[:0], o.nmvb[:0]
 	if cap(o.reply) > maxKeptBuffer {
 		o.reply = nil
@@ -74,5 +72,5 @@ func (o *op) reset() {
 	if cap(o.out) > maxKeptBuffer {
 		o.out = nil
 	}
-	o.status, o.retries, o.fenced, o.vb, o.srvIdx, o.vbLeft = opOK, 0, false, 0, 0, 0
+	o.status, o.retries, o.fenced, o.vb, o.vbLeft = opOK, 0, false, 0, 0
 }

@@ -18,7 +18,7 @@ func (rt *routing) locate(key []byte) (int, uint16) {
 	return rt.m.Master(vb), vb
 }
 
-// nextServer is where a request goes after server wrong answered
+// nextServer is where a probe goes after server index wrong answered
 // NOT_MY_VBUCKET for vb: the master of the fast-forward map when there is
 // one (the layout a running rebalance is moving to), otherwise the next
 // server in the list, as libvbucket's found_incorrect_master probes.
@@ -32,54 +32,76 @@ func (rt *routing) nextServer(vb uint16, wrong int) int {
 // maxVBucketRetries is moxi's cproxy_max_retries: twice the servers.
 func (rt *routing) maxVBucketRetries() int { return 2 * len(rt.servers) }
 
-// retryNotMyVBucket re-sends a single-response op that a server refused
-// with NOT_MY_VBUCKET, while retries last. It reports whether o was
-// re-sent (and so is not done). The retry goes by the newest map: during
+// retryTarget is the index in rt of the server to ask about vb after
+// wrong answered NOT_MY_VBUCKET. The retry goes by the newest map: during
 // a rebalance the REST stream publishes each moved vbucket, so the map in
 // force knows better than the one the request started with. Only when
 // that map still names the refusing server does it probe (forward map,
-// then the next server). Retries back off a little each time, because a
-// vbucket in the middle of a move is refused by both its old and new
-// owner for a moment.
-func (r *request) retryNotMyVBucket(o *op) bool {
-	if o.status != opOK || o.kind != replyBinOne || r.rt == nil || !r.rt.m.IsVBucket() || o.vbLeft <= 0 {
-		return false
+// then the next server).
+func (rt *routing) retryTarget(vb uint16, wrong *server) int {
+	if next := rt.m.Master(vb); next >= 0 && rt.servers[next] != wrong {
+		return next
 	}
-	if responseStatus(o.reply) != binproto.StatusNotMyVBucket {
-		return false
+	return rt.nextServer(vb, slices.Index(rt.servers, wrong))
+}
+
+// retryRouting is the routing NOT_MY_VBUCKET retries of r go by: the
+// bucket's newest, as long as r was routed by a vBucket map at all.
+func (r *request) retryRouting() *routing {
+	if r.rt == nil || !r.rt.m.IsVBucket() {
+		return nil
 	}
-	cur := o.rt
-	if cur == nil {
-		cur = r.rt
+	if rt := r.b.routing(); rt != nil && rt.m.IsVBucket() && len(rt.servers) > 0 {
+		return rt
 	}
-	wrong := cur.servers[o.srvIdx]
-	rt := r.b.routing()
-	if rt == nil || !rt.m.IsVBucket() || len(rt.servers) == 0 {
-		return false
-	}
-	next := rt.m.Master(o.vb)
-	if next < 0 || rt.servers[next] == wrong {
-		next = rt.nextServer(o.vb, slices.Index(rt.servers, wrong))
-	}
-	attempt := rt.maxVBucketRetries() - o.vbLeft + 1
-	o.vbLeft--
-	o.rt, o.srvIdx = rt, next
-	o.reply = o.reply[:0]
-	r.b.stats.inc(totRetryVBucket)
-	srv := rt.servers[next]
-	time.AfterFunc(time.Duration(min(attempt, 20))*vbucketRetryStep, func() { srv.submit(o) })
-	return true
+	return nil
 }
 
 // vbucketRetryStep is the backoff step between NOT_MY_VBUCKET retries.
+// Retries back off a little each time, because a vbucket in the middle of
+// a move is refused by both its old and new owner for a moment.
 const vbucketRetryStep = 5 * time.Millisecond
 
-// refetchNotMyVBucket sends again, to their next candidate servers, the
-// keys of a multi-get op that its server refused with NOT_MY_VBUCKET,
-// while retries last; the other keys' values stand. The new ops are
-// counted in r.left before o is, so the reply waits for them.
+// resendAfter submits ops to their servers (set in op.server) after the
+// backoff of retry number attempt.
+func resendAfter(attempt int, ops ...*op) {
+	delay := time.Duration(min(attempt, 20)) * vbucketRetryStep
+	for _, o := range ops {
+		time.AfterFunc(delay, func() { o.server.submit(o) })
+	}
+}
+
+// retryNotMyVBucket re-sends a single-response op that a server refused
+// with NOT_MY_VBUCKET, while retries last. It reports whether o was
+// re-sent (and so is not done).
+func (r *request) retryNotMyVBucket(o *op) bool {
+	if o.status != opOK || o.kind != replyBinOne || o.vbLeft <= 0 ||
+		responseStatus(o.reply) != binproto.StatusNotMyVBucket {
+		return false
+	}
+	rt := r.retryRouting()
+	if rt == nil {
+		return false
+	}
+	attempt := rt.maxVBucketRetries() - o.vbLeft + 1
+	o.vbLeft--
+	o.server = rt.servers[rt.retryTarget(o.vb, o.server)]
+	o.reply = o.reply[:0]
+	r.b.stats.inc(totRetryVBucket)
+	resendAfter(attempt, o)
+	return true
+}
+
+// refetchNotMyVBucket sends again, to their retry targets, the keys of a
+// multi-get op that its server refused with NOT_MY_VBUCKET, while retries
+// last; the other keys' values stand. The new ops are counted in r.left
+// before o is, so the reply waits for them.
 func (r *request) refetchNotMyVBucket(o *op) {
-	if len(o.nmvb) == 0 || o.status != opOK || o.vbLeft <= 0 || r.rt == nil {
+	if len(o.nmvb) == 0 || o.status != opOK || o.vbLeft <= 0 {
+		return
+	}
+	rt := r.retryRouting()
+	if rt == nil {
 		return
 	}
 	r.mu.Lock()
@@ -90,8 +112,8 @@ func (r *request) refetchNotMyVBucket(o *op) {
 		}
 		si := o.slots[pos]
 		key := r.slots[si].key
-		vb := r.rt.m.VBucketOf(key)
-		n := r.refetchOp(first, r.rt.nextServer(vb, o.srvIdx), o.vbLeft-1)
+		vb := rt.m.VBucketOf(key)
+		n := r.retryOp(first, replyBinValues, rt.servers[rt.retryTarget(vb, o.server)], o.vbLeft-1)
 		addGetKeyA2B(n, &r.cmd, key, vb, uint32(len(n.slots)))
 		n.slots = append(n.slots, si)
 	}
@@ -102,20 +124,18 @@ func (r *request) refetchNotMyVBucket(o *op) {
 	r.left.Add(int32(len(fresh)))
 	r.mu.Unlock()
 	r.b.stats.add(totRetryVBucket, uint64(len(o.nmvb)))
-	for _, n := range fresh {
-		r.rt.servers[n.srvIdx].submit(n)
-	}
+	resendAfter(rt.maxVBucketRetries()-o.vbLeft+1, fresh...)
 }
 
-// refetchOp returns the op among r.ops[first:] bound for server idx,
-// adding one. Called with r.mu held.
-func (r *request) refetchOp(first, idx, vbLeft int) *op {
+// retryOp returns the retry op among r.ops[first:] bound for srv, adding
+// one of the given kind. Called with r.mu held.
+func (r *request) retryOp(first int, kind replyKind, srv *server, vbLeft int) *op {
 	for _, n := range r.ops[first:] {
-		if n.srvIdx == idx {
+		if n.server == srv {
 			return n
 		}
 	}
-	n := r.newOp(replyBinValues, r.b.beh.DownstreamRetry)
-	n.srvIdx, n.vbLeft = idx, vbLeft
+	n := r.newOp(kind, r.b.beh.DownstreamRetry)
+	n.server, n.vbLeft = srv, vbLeft
 	return n
 }

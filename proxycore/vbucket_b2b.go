@@ -2,8 +2,6 @@ package proxycore
 
 import (
 	"encoding/binary"
-	"slices"
-	"time"
 
 	"github.com/moxifleet/moxi/proxycore/binproto"
 )
@@ -34,7 +32,7 @@ func (r *request) numberGroupPacket(out []byte, off, end int, opaque uint32, vb 
 
 // retryGroupNotMyVBucket takes out of a fenced group reply the responses
 // refused NOT_MY_VBUCKET and, while retries last, sends their packets
-// again by the newest map, each server's share fenced by a NOOP; the
+// again to their retry targets, each server's share fenced by a NOOP; the
 // new ops are counted in r.left before o is done, so the reply waits.
 // When retries run out the refusals stay in the reply, as moxi relays
 // the raw status.
@@ -42,29 +40,19 @@ func (r *request) retryGroupNotMyVBucket(o *op) {
 	if o.kind != replyBinFenced || o.status != opOK || len(r.packets) == 0 || o.vbLeft <= 0 {
 		return
 	}
+	rt := r.retryRouting()
+	if rt == nil {
+		return
+	}
 	refused := r.takeRefused(o)
 	if len(refused) == 0 {
 		return
 	}
-	rt := r.b.routing()
-	if rt == nil || !rt.m.IsVBucket() || len(rt.servers) == 0 {
-		return
-	}
-	cur := o.rt
-	if cur == nil {
-		cur = r.rt
-	}
-	wrong := cur.servers[o.srvIdx]
-	attempt := rt.maxVBucketRetries() - o.vbLeft + 1
 	r.mu.Lock()
 	first := len(r.ops)
 	for _, idx := range refused {
 		gp := r.packets[idx]
-		next := rt.m.Master(gp.vb)
-		if next < 0 || rt.servers[next] == wrong {
-			next = rt.nextServer(gp.vb, slices.Index(rt.servers, wrong))
-		}
-		n := r.groupRetryOp(first, rt, next, o.vbLeft-1)
+		n := r.retryOp(first, replyBinFenced, rt.servers[rt.retryTarget(gp.vb, o.server)], o.vbLeft-1)
 		start := len(n.out)
 		n.out = append(n.out, r.raw[gp.off:gp.end]...)
 		binproto.SetVBucket(n.out[start:], gp.vb)
@@ -77,11 +65,7 @@ func (r *request) retryGroupNotMyVBucket(o *op) {
 	r.left.Add(int32(len(fresh)))
 	r.mu.Unlock()
 	r.b.stats.add(totRetryVBucket, uint64(len(refused)))
-	delay := time.Duration(min(attempt, 20)) * vbucketRetryStep
-	for _, n := range fresh {
-		srv := rt.servers[n.srvIdx]
-		time.AfterFunc(delay, func() { srv.submit(n) })
-	}
+	resendAfter(rt.maxVBucketRetries()-o.vbLeft+1, fresh...)
 }
 
 // takeRefused removes the NOT_MY_VBUCKET responses from o.reply and
@@ -100,19 +84,6 @@ func (r *request) takeRefused(o *op) []uint32 {
 		o.reply = o.reply[:kept]
 	}
 	return refused
-}
-
-// groupRetryOp returns the retry op among r.ops[first:] bound for server
-// idx of rt, adding one. Called with r.mu held.
-func (r *request) groupRetryOp(first int, rt *routing, idx, vbLeft int) *op {
-	for _, n := range r.ops[first:] {
-		if n.srvIdx == idx {
-			return n
-		}
-	}
-	n := r.newOp(replyBinFenced, r.b.beh.DownstreamRetry)
-	n.rt, n.srvIdx, n.vbLeft = rt, idx, vbLeft
-	return n
 }
 
 // restoreOpaque gives a response of a numbered group its client's opaque.

@@ -172,3 +172,28 @@ func TestRESTVBucketGetErrors(t *testing.T) {
 	staticUp.send("get k\r\n")
 	staticUp.expect("END\r\n")
 }
+
+// TestTextNotMyVBucket: text clients through a map that sends every key
+// to a node owning only even vbuckets. Single-key commands are retried
+// on the owner, and a multi-get re-fetches only its refused keys, so the
+// client sees memcached's replies as if the map were right.
+func TestTextNotMyVBucket(t *testing.T) {
+	even := startDataNode(t, func(vb uint16) bool { return vb%2 == 0 })
+	odd := startDataNode(t, func(vb uint16) bool { return vb%2 == 1 })
+	p := startVBucketProxy(t, even, odd)
+	c := dial(t, p.addr)
+	var get, want strings.Builder
+	get.WriteString("get")
+	for i := range 20 {
+		k := fmt.Sprintf("key-%d", i)
+		c.send(fmt.Sprintf("set %s 0 0 %d\r\n%s\r\n", k, len(k), k))
+		c.expect("STORED\r\n")
+		fmt.Fprintf(&get, " %s", k)
+		fmt.Fprintf(&want, "VALUE %s 0 %d\r\n%s\r\n", k, len(k), k)
+	}
+	c.send(get.String() + "\r\n")
+	c.expect(want.String() + "END\r\n")
+	if onlyBucket(p).stats.get(totRetryVBucket) == 0 {
+		t.Fatal("tot_retry_vbucket = 0: the map never sent a key to the wrong node")
+	}
+}

@@ -100,6 +100,7 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 	perServer := r.perServer(len(rt.servers))
 	targets := r.targets[:0]
 	vbMode := rt.m.IsVBucket()
+	off := 0 // raw's offset in r.raw
 	eachPacket(r.raw, func(p *binproto.Packet, raw []byte) {
 		si, vb := rt.locate(p.Key)
 		if si < 0 {
@@ -117,9 +118,9 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 		start := len(o.out)
 		o.out = append(o.out, raw...)
 		if vbMode {
-			off := cap(r.raw[:0]) - cap(raw) // raw is a window on r.raw
 			r.numberGroupPacket(o.out[start:], off, off+len(raw), p.Opaque, vb)
 		}
+		off += len(raw)
 	})
 	r.targets = targets
 	for _, o := range r.ops {

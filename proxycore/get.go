@@ -174,9 +174,11 @@ func (r *request) writeValues(w *bufio.Writer) {
 			_, _ = w.Write(s.op.reply[s.start:s.end])
 		}
 	}
-	if o := r.failedOp(); o != nil && r.b.cfg.REST && r.rt != nil && r.rt.m.IsVBucket() {
-		_, _ = w.Write(appendGetError(nil, o, len(r.slots) == 1))
-		return
+	if r.b.cfg.REST && r.rt != nil && r.rt.m.IsVBucket() {
+		if o := r.failedOp(); o != nil {
+			_, _ = w.Write(appendGetError(nil, o, len(r.slots) == 1))
+			return
+		}
 	}
 	_, _ = w.WriteString("END\r\n")
 }

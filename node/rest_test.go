@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"github.com/moxifleet/moxi/mapstore"
+	"strings"
 	"testing"
 )
 
@@ -81,5 +82,16 @@ func TestRESTSaslBucketsIsAPool(t *testing.T) {
 	}
 	if len(n.feeds) != 1 || n.feeds[0].applyPool == nil {
 		t.Fatal("the feed is not connected to the pool")
+	}
+}
+
+// TestRESTPoolCannotShare: a saslBucketsStreaming section serves every
+// bucket on port_listen, so another section beside it is refused.
+func TestRESTPoolCannotShare(t *testing.T) {
+	opts := DefaultOptions()
+	opts.ClusterConfig = "url=http://a:8091/pools/default/saslBucketsStreaming;url=http://a:8091/pools/default/bucketsStreaming/b"
+	logger, level := testLogger()
+	if _, err := New(opts, logger, level); err == nil || !strings.Contains(err.Error(), "saslBucketsStreaming") {
+		t.Fatalf("err = %v, want one naming saslBucketsStreaming", err)
 	}
 }

@@ -182,3 +182,15 @@ func (c *client) expect(want string) {
 func proxytestStart(b *testing.B) string {
 	return proxytest.StartMemcached(b, pkgName).Addr
 }
+
+// waitUntil polls cond every millisecond until it holds, failing the
+// test with what after 2 seconds.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

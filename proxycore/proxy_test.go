@@ -240,12 +240,7 @@ func TestWaitQueueTimeout(t *testing.T) {
 	holder := dial(t, p.addr)
 	holder.send("get held\r\n") // occupies the only token while stalled
 	b := onlyBucket(p)
-	for deadline := time.Now().Add(2 * time.Second); len(b.sem) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the holder's request never took the token")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the holder's request takes the token", func() bool { return len(b.sem) > 0 })
 	waiter := dial(t, p.addr)
 	start := time.Now()
 	waiter.send("get other\r\n")
@@ -288,13 +283,9 @@ func TestConnectionGauge(t *testing.T) {
 		t.Fatalf("num_downstream_conn = %d with one connection open, want 1", n)
 	}
 	ms[0].Stop()
-	deadline := time.Now().Add(2 * time.Second)
-	for b.stats.get(numDownstreamConn) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("num_downstream_conn = %d after the server died, want 0", b.stats.get(numDownstreamConn))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "num_downstream_conn drops to 0 after the server died", func() bool {
+		return b.stats.get(numDownstreamConn) == 0
+	})
 }
 
 // TestShutdownDrains: a request in flight when Shutdown starts still gets
@@ -308,29 +299,21 @@ func TestShutdownDrains(t *testing.T) {
 	ms[0].Pause(t)
 	c.send("get d\r\n")
 	b := onlyBucket(p)
-	for deadline := time.Now().Add(2 * time.Second); len(b.sem) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the get never went out")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the get goes out", func() bool { return len(b.sem) > 0 })
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		done <- p.srv.Shutdown(ctx)
 	}()
-	for deadline := time.Now().Add(2 * time.Second); ; { // Shutdown has begun
+	waitUntil(t, "Shutdown stops accepting", func() bool {
 		conn, err := net.DialTimeout("tcp", p.addr, 100*time.Millisecond)
 		if err != nil {
-			break
+			return true
 		}
 		conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("still accepting after Shutdown began")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return false
+	})
 	ms[0].Resume()
 	c.expect("VALUE d 0 1\r\nx\r\nEND\r\n")
 	if err := <-done; err != nil {

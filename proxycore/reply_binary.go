@@ -47,15 +47,24 @@ func readBinReply(r *bufio.Reader, o *op, scratch *[]byte) error {
 // readBinValues reads GETK/GATK responses (up to the NOOP when fenced)
 // and appends each hit to o.reply as the VALUE block memcached's text
 // protocol would send, recording where it sits for the request's slots.
+// scratch holds a response too large for r's buffer.
 func readBinValues(r *bufio.Reader, o *op, scratch *[]byte) error {
 	cursor := 0
 	withCas := o.parent.cmd.Op == ascii.OpGets || o.parent.cmd.Op == ascii.OpGats
 	for {
 		var p binproto.Packet
-		var err error
-		*scratch, _, err = binproto.ReadResponse(r, (*scratch)[:0], &p)
+		// Most responses are read in place from r's buffer; only one too
+		// big for it is copied into scratch first.
+		n, inPlace, err := binproto.PeekResponse(r, &p)
+		if err == nil && !inPlace {
+			*scratch, _, err = binproto.ReadResponse(r, (*scratch)[:0], &p)
+		}
 		if err != nil {
 			return err
+		}
+		if inPlace {
+			// The bytes stay valid until r's next read, after this turn.
+			_, _ = r.Discard(n)
 		}
 		if p.Opcode == binproto.OpNoop {
 			return nil

@@ -160,3 +160,41 @@ func rawResp(keyLen uint16, extLen uint8, bodyLen uint32) []byte {
 	h := Header{Magic: MagicResponse, Opcode: OpGet, KeyLen: keyLen, ExtLen: extLen, BodyLen: bodyLen}
 	return h.AppendTo(nil)
 }
+
+// FuzzPeekResponse checks that PeekResponse, falling back to
+// ReadResponse for packets larger than the buffer as callers do, reads
+// the same responses and ends the same way as ReadResponse alone.
+func FuzzPeekResponse(f *testing.F) {
+	f.Add(cat(AppendResponse(nil, OpGetK, StatusOK, 7, 99, []byte("\x00\x00\x00\x05"), []byte("key"), []byte("value")),
+		AppendResponse(nil, OpNoop, StatusOK, 2, 0, nil, nil, nil)))
+	f.Add(AppendResponse(nil, OpGetK, StatusOK, 1, 0, nil, []byte("k"), bytes.Repeat([]byte("v"), 40)))
+	f.Add(rawResp(3, 0, 2))
+	f.Add(AppendResponse(nil, OpGet, StatusOK, 1, 0, nil, nil, []byte("value"))[:30])
+	f.Add([]byte{MagicResponse, 1, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := bufio.NewReaderSize(bytes.NewReader(data), 16)
+		got := bufio.NewReaderSize(bytes.NewReader(data), 32)
+		var wp, gp Packet
+		var scratch []byte
+		for {
+			var werr error
+			_, _, werr = ReadResponse(want, nil, &wp)
+			n, ok, gerr := PeekResponse(got, &gp)
+			if gerr == nil && !ok {
+				scratch, _, gerr = ReadResponse(got, scratch[:0], &gp)
+			}
+			if (werr == nil) != (gerr == nil) || (werr == io.EOF) != (gerr == io.EOF) {
+				t.Fatalf("ReadResponse: %v, PeekResponse: %v", werr, gerr)
+			}
+			if werr != nil {
+				return
+			}
+			if wp.Header != gp.Header || !bytes.Equal(wp.Extras, gp.Extras) || !bytes.Equal(wp.Key, gp.Key) || !bytes.Equal(wp.Value, gp.Value) {
+				t.Fatalf("ReadResponse %+v, PeekResponse %+v", wp, gp)
+			}
+			if ok {
+				_, _ = got.Discard(n)
+			}
+		}
+	})
+}

@@ -60,3 +60,44 @@ func checkResponse(h *Header) error {
 	}
 	return nil
 }
+
+// PeekResponse decodes the next response from br without copying it,
+// when the whole packet fits in br's buffer: p's slices then point into
+// that buffer, valid until the next read from br, and the caller must
+// br.Discard(n) once done with them. When the packet is larger than the
+// buffer, ok is false and nothing is consumed: read it with ReadResponse.
+// Errors are ReadResponse's; after one the stream is out of step.
+func PeekResponse(br *bufio.Reader, p *Packet) (n int, ok bool, err error) {
+	p.Extras, p.Key, p.Value = nil, nil, nil
+	if br.Size() < HeaderLen {
+		return 0, false, nil
+	}
+	hdr, err := br.Peek(HeaderLen)
+	if err != nil {
+		p.Header = Header{}
+		return 0, false, peekEOF(len(hdr), err)
+	}
+	p.Decode(hdr)
+	if err := checkResponse(&p.Header); err != nil {
+		return 0, false, err
+	}
+	n = HeaderLen + int(p.BodyLen)
+	if n > br.Size() {
+		return 0, false, nil
+	}
+	pkt, err := br.Peek(n)
+	if err != nil {
+		return 0, false, peekEOF(len(pkt), err)
+	}
+	p.split(pkt[HeaderLen:])
+	return n, true, nil
+}
+
+// peekEOF turns a Peek that came up short into io.ReadFull's errors: EOF
+// only when nothing at all had arrived.
+func peekEOF(got int, err error) error {
+	if err == io.EOF && got > 0 {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

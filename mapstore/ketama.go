@@ -48,14 +48,26 @@ type point struct {
 // ketamaRing is the sorted continuum; its locate method is Map.locate.
 type ketamaRing struct {
 	points []point
+	// start[b] is the index of the first point whose top ringIndexBits
+	// bits are >= b, for b up to 1<<ringIndexBits (then len(points)), so
+	// a lookup searches only its hash's slice of the ring: a few points
+	// instead of a binary search over hundreds.
+	start []uint32
 }
+
+// ringIndexBits sizes ketamaRing.start: 1024 slices, about one per
+// weighted-ketama point of a 6-server ring.
+const ringIndexBits = 10
 
 // locate returns the server owning key: the first point >= md5(key), or
 // the first point of the ring when the hash is past the last one.
-func (r *ketamaRing) locate(key []byte) int {
-	h := HashMD5(key)
+func (r *ketamaRing) locate(key []byte) int { return r.locateHash(HashMD5(key)) }
+
+// locateHash is locate for a key's hash h.
+func (r *ketamaRing) locateHash(h uint32) int {
 	pts := r.points
-	lo, hi := 0, len(pts)
+	b := h >> (32 - ringIndexBits)
+	lo, hi := int(r.start[b]), int(r.start[b+1])
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if pts[mid].point < h {
@@ -147,5 +159,18 @@ func newKetamaRing(servers []Server, weighted bool) *ketamaRing {
 		}
 		return cmp.Compare(a.idx, b.idx)
 	})
-	return &ketamaRing{points: slices.Clip(pts)}
+	return &ketamaRing{points: slices.Clip(pts), start: ringStarts(pts)}
+}
+
+// ringStarts builds ketamaRing.start for sorted points.
+func ringStarts(pts []point) []uint32 {
+	start := make([]uint32, 1<<ringIndexBits+1)
+	i := 0
+	for b := range start {
+		for i < len(pts) && uint64(pts[i].point)>>(32-ringIndexBits) < uint64(b) {
+			i++
+		}
+		start[b] = uint32(i)
+	}
+	return start
 }

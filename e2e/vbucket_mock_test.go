@@ -234,7 +234,11 @@ func checkKeys(c *memcache.Client, kv map[string]string) error {
 // TestVBucketMockRebalanceUnderLoad rebalances 2 -> 4 nodes while clients
 // set and get through moxi, which must hide every NOT_MY_VBUCKET.
 func TestVBucketMockRebalanceUnderLoad(t *testing.T) {
-	m := startMock(t, "-rest", "127.0.0.1:0", "-nodes", "2", "-vbuckets", "1024", "-rebalance-step", "20ms")
+	// Batches of 128 vbuckets (1/8 of the map) published 50 ms after they
+	// moved, as a lagging stream would: moxi is sure to send requests by a
+	// stale map, and must hide every NOT_MY_VBUCKET it gets.
+	m := startMock(t, "-rest", "127.0.0.1:0", "-nodes", "2", "-vbuckets", "1024", "-rebalance-step", "20ms",
+		"-rebalance-batch", "128", "-publish-lag", "50ms")
 	moxi := startVBMoxi(t, m.stream)
 	c := newVBClient(moxi.Addr)
 	waitServing(t, c, startTimeout)

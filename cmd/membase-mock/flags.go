@@ -21,6 +21,7 @@ type config struct {
 	adminPassword  string
 	rebalanceStep  time.Duration
 	rebalanceBatch int // vbuckets moved per step; 0: vbuckets/16
+	publishLag     time.Duration
 	statePath      string
 	verbose        bool
 }
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.adminPassword, "admin-password", "password", "REST admin password")
 	fs.DurationVar(&cfg.rebalanceStep, "rebalance-step", 50*time.Millisecond, "pause between vbucket batches of a rebalance")
 	fs.IntVar(&cfg.rebalanceBatch, "rebalance-batch", 0, "vbuckets moved per rebalance step (0: vbuckets/16)")
+	fs.DurationVar(&cfg.publishLag, "publish-lag", 0, "delay between moving a batch of vbuckets and publishing the map that says so")
 	fs.StringVar(&cfg.statePath, "state", "", "`file` keeping node ports and maps across restarts (items are not kept)")
 	fs.BoolVar(&cfg.verbose, "v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +123,8 @@ func (c *config) check() error {
 		return fmt.Errorf("-replicas %d: must be 0 to %d", c.replicas, maxReplicas)
 	case c.dataPortBase < 0 || c.dataPortBase > 65535:
 		return fmt.Errorf("-data-port-base %d: not a port", c.dataPortBase)
+	case c.publishLag < 0:
+		return errors.New("-publish-lag must not be negative")
 	case c.rebalanceStep < 0:
 		return errors.New("-rebalance-step must not be negative")
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"slices"
 
 	"github.com/moxifleet/moxi/proxycore/memserver"
@@ -11,7 +12,7 @@ import (
 // the old master stops serving it (clients get NOT_MY_VBUCKET from both
 // sides for a moment), its items are handed over, then the new master
 // starts serving it. Clients learn of the move only after it is done.
-func (c *cluster) moveBatch(reb *rebalance, batch []move) {
+func (c *cluster) moveBatch(ctx context.Context, reb *rebalance, batch []move) {
 	for _, m := range batch {
 		m.b.owners[m.vb].Store(-1)
 	}
@@ -40,6 +41,10 @@ func (c *cluster) moveBatch(reb *rebalance, batch []move) {
 	for _, m := range batch {
 		m.b.owners[m.vb].Store(int32(m.to.id))
 	}
+	// The new masters serve the batch before the map says so, for
+	// -publish-lag: clients that trust the published map meet
+	// NOT_MY_VBUCKET, as they do when ns_server's stream lags.
+	pause(ctx, c.cfg.publishLag)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, m := range batch {

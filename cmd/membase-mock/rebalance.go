@@ -121,7 +121,7 @@ func (c *cluster) runRebalance(ctx context.Context, reb *rebalance, moves []move
 			break
 		}
 		if i < len(moves) {
-			c.moveBatch(reb, moves[i:min(i+c.cfg.rebalanceBatch, len(moves))])
+			c.moveBatch(ctx, reb, moves[i:min(i+c.cfg.rebalanceBatch, len(moves))])
 		}
 	}
 	for _, b := range c.buckets {

@@ -175,3 +175,57 @@ func TestRebalanceRemovesNodes(t *testing.T) {
 	checkPlaced(t, after, map[string]string{"kept": "yes"})
 	admin(t, m, "/mock/rebalance?remove=0", http.StatusBadRequest) // no longer in the cluster
 }
+
+// TestPublishLag: with -publish-lag a moved vbucket is served by its new
+// master while the published map still names the old one, who refuses
+// it, so a client that trusts the stream meets NOT_MY_VBUCKET; the map
+// naming the new master arrives after the lag.
+func TestPublishLag(t *testing.T) {
+	const lag = time.Second
+	m := startMock(t, "-nodes", "2", "-vbuckets", "16", "-rebalance-step", "1ms",
+		"-rebalance-batch", "16", "-publish-lag", lag.String())
+	resp, err := http.Get(m.restURL() + "/pools/default/bucketsStreaming/default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	stream := &configReader{br: bufio.NewReader(resp.Body)}
+	next := func() *testBucket {
+		raw, err := stream.next()
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		return parseBucket(t, raw)
+	}
+	next()
+	admin(t, m, "/mock/rebalance?nodes=4", http.StatusAccepted)
+	fm := next().VBucketServerMap // current map plus the forward map
+	vb := -1
+	for i, row := range fm.VBucketMap {
+		if row[0] != fm.VBucketMapForward[i][0] {
+			vb = i
+			break
+		}
+	}
+	if vb < 0 {
+		t.Fatal("the rebalance moves no vbucket")
+	}
+	oldMaster := dialBin(t, fm.ServerList[fm.VBucketMap[vb][0]])
+	newMaster := dialBin(t, fm.ServerList[fm.VBucketMapForward[vb][0]])
+	eventually(t, "the new master serves the moved vbucket", func() bool {
+		p := newMaster.do(binproto.OpGetK, uint16(vb), 1, nil, "k", "")
+		return p.Status() != binproto.StatusNotMyVBucket
+	})
+	served := time.Now()
+	p := oldMaster.do(binproto.OpGetK, uint16(vb), 2, nil, "k", "")
+	if st := p.Status(); st != binproto.StatusNotMyVBucket {
+		t.Fatalf("old master answered %#x for the moved vbucket, want NOT_MY_VBUCKET", uint16(st))
+	}
+	after := next().VBucketServerMap
+	if waited := time.Since(served); waited < lag/2 {
+		t.Fatalf("the map naming the new master came %v after the move, want about %v", waited, lag)
+	}
+	if after.VBucketMap[vb][0] != fm.VBucketMapForward[vb][0] {
+		t.Fatalf("next map names server %d for vbucket %d, want %d", after.VBucketMap[vb][0], vb, fm.VBucketMapForward[vb][0])
+	}
+}

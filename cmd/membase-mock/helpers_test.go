@@ -208,3 +208,24 @@ func (r *configReader) next() ([]byte, error) {
 		}
 	}
 }
+
+// followStream opens the default bucket's config stream. next returns
+// each config as it comes; closing body ends the stream (it is closed at
+// cleanup anyway).
+func followStream(t *testing.T, m *mock) (next func() *testBucket, body io.Closer) {
+	t.Helper()
+	resp, err := http.Get(m.restURL() + "/pools/default/bucketsStreaming/default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	stream := &configReader{br: bufio.NewReader(resp.Body)}
+	return func() *testBucket {
+		t.Helper()
+		raw, err := stream.next()
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		return parseBucket(t, raw)
+	}, resp.Body
+}

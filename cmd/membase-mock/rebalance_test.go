@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"slices"
@@ -82,19 +81,7 @@ func checkPlaced(t *testing.T, cfg *testBucket, values map[string]string) {
 // before is then on the master the final map names.
 func TestRebalanceTwoToFour(t *testing.T) {
 	m := startMock(t, "-nodes", "2", "-vbuckets", "64", "-rebalance-step", "10ms", "-rebalance-batch", "4")
-	resp, err := http.Get(m.restURL() + "/pools/default/bucketsStreaming/default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	stream := &configReader{br: bufio.NewReader(resp.Body)}
-	next := func() *testBucket {
-		raw, err := stream.next()
-		if err != nil {
-			t.Fatalf("stream: %v", err)
-		}
-		return parseBucket(t, raw)
-	}
+	next, body := followStream(t, m)
 	first := next()
 	c := newVBClient(t, m)
 	values := map[string]string{}
@@ -131,7 +118,7 @@ func TestRebalanceTwoToFour(t *testing.T) {
 	if st := mockStats(t, m); st.StreamsOpen != 1 || st.RebalanceRunning || st.Rebalances != 1 {
 		t.Fatalf("stats after the rebalance: %+v", st)
 	}
-	_ = resp.Body.Close()
+	_ = body.Close()
 	eventually(t, "streams_open 0 once the client left", func() bool { return mockStats(t, m).StreamsOpen == 0 })
 }
 
@@ -184,19 +171,7 @@ func TestPublishLag(t *testing.T) {
 	const lag = time.Second
 	m := startMock(t, "-nodes", "2", "-vbuckets", "16", "-rebalance-step", "1ms",
 		"-rebalance-batch", "16", "-publish-lag", lag.String())
-	resp, err := http.Get(m.restURL() + "/pools/default/bucketsStreaming/default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	stream := &configReader{br: bufio.NewReader(resp.Body)}
-	next := func() *testBucket {
-		raw, err := stream.next()
-		if err != nil {
-			t.Fatalf("stream: %v", err)
-		}
-		return parseBucket(t, raw)
-	}
+	next, _ := followStream(t, m)
 	next()
 	admin(t, m, "/mock/rebalance?nodes=4", http.StatusAccepted)
 	fm := next().VBucketServerMap // current map plus the forward map

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,8 +38,13 @@ type dconn struct {
 
 	scratch []byte // the reader's buffer for one binary response
 
-	dl          sync.Mutex // guards outstanding and the read deadline
-	outstanding int        // ops handed to the reader, not yet answered
+	// dl orders arming the read deadline against the reader's decisions
+	// to extend or clear it (dconn_deadline.go).
+	dl          sync.Mutex
+	outstanding atomic.Int32 // ops handed to the reader, not yet answered
+	epoch       time.Time    // times below are monotonic ns since epoch
+	armedAt     int64        // the last arming from idle; guarded by dl
+	lastRead    atomic.Int64 // the last read that returned bytes
 }
 
 // maxPending bounds the ops in flight on one connection; the writer waits
@@ -51,6 +57,7 @@ func newDconn(s *server) *dconn {
 		writing: true,
 		pending: make(chan *op, maxPending),
 		quit:    make(chan struct{}),
+		epoch:   time.Now(),
 	}
 	go d.run()
 	return d
@@ -98,7 +105,8 @@ func (d *dconn) run() {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	br := bufio.NewReaderSize(c, 32<<10)
+	pr := &progressReader{d: d, c: c}
+	br := bufio.NewReaderSize(pr, 32<<10)
 	if err := d.authenticate(c, br); err != nil {
 		s.logger.Warn("downstream auth failed", "server", s.addr, "err", err)
 		_ = c.Close()
@@ -120,6 +128,7 @@ func (d *dconn) run() {
 		_ = c.Close()
 		return
 	}
+	pr.watch = true // the auth deadline is done with; the reader's own rules apply
 	go d.readLoop(br)
 	d.w = bufio.NewWriterSize(c, 32<<10)
 	d.writeQueued() // what queued up while connecting
@@ -197,38 +206,12 @@ func (d *dconn) handOver(batch []*op) bool {
 		}
 	}
 	d.dl.Lock()
-	if d.outstanding == 0 {
+	if d.outstanding.Load() == 0 {
 		d.armDeadline(now)
 	}
-	d.outstanding += len(batch)
+	d.outstanding.Add(int32(len(batch)))
 	d.dl.Unlock()
 	return true
-}
-
-// armDeadline sets the read deadline one downstream_timeout from now, or
-// clears it. Called with dl held.
-func (d *dconn) armDeadline(now time.Time) {
-	if t := d.srv.beh.DownstreamTimeout; t > 0 {
-		if now.IsZero() {
-			_ = d.conn.SetReadDeadline(time.Time{})
-		} else {
-			_ = d.conn.SetReadDeadline(now.Add(t))
-		}
-	}
-}
-
-// answered notes one reply read. The deadline then measures the wait for
-// the next reply from now: a server that makes no progress for
-// downstream_timeout times out, one that is merely busy does not.
-func (d *dconn) answered() {
-	d.dl.Lock()
-	d.outstanding--
-	if d.outstanding == 0 {
-		d.armDeadline(time.Time{})
-	} else {
-		d.armDeadline(time.Now())
-	}
-	d.dl.Unlock()
 }
 
 // requeue sends ops that were never written to another connection: they

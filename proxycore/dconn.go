@@ -37,6 +37,7 @@ type dconn struct {
 	quit    chan struct{} // closed by kill
 
 	scratch []byte // the reader's buffer for one binary response
+	lineOps []*op  // the reader's ops of one shared get line, reused
 
 	// dl orders arming the read deadline against the reader's decisions
 	// to extend or clear it (dconn_deadline.go).
@@ -173,11 +174,22 @@ func (d *dconn) writeQueued() {
 // writeBatch hands a batch to the reader and writes it in one flush. It
 // returns false when the connection died.
 func (d *dconn) writeBatch(batch []*op) bool {
+	if !d.srv.binary {
+		groupGets(batch) // before handOver, which publishes the ops to the reader
+	}
 	if !d.handOver(batch) {
 		return false
 	}
-	for _, o := range batch {
-		if _, err := d.w.Write(o.out); err != nil {
+	for i := 0; i < len(batch); i++ {
+		o := batch[i]
+		var err error
+		if o.group > 1 {
+			err = writeGetLine(d.w, batch[i:i+o.group])
+			i += o.group - 1
+		} else {
+			_, err = d.w.Write(o.out)
+		}
+		if err != nil {
 			d.srv.logger.Warn("downstream write failed", "server", d.srv.addr, "err", err)
 			d.kill(opClosed)
 			return false

@@ -25,6 +25,12 @@ func (d *dconn) readLoop(r *bufio.Reader) {
 			d.kill(opClosed)
 			return
 		}
+		if o.group > 1 {
+			if !d.readGetLine(r, o) {
+				return
+			}
+			continue
+		}
 		if err := d.read(r, o); err != nil {
 			d.failRead(o, err, true)
 			return
@@ -53,14 +59,19 @@ func (d *dconn) failRead(o *op, err error, partial bool) {
 	}
 	d.kill(cause)
 	if partial {
-		o.status = cause
-		if cause == opClosed && (o.kind == replyValues || o.kind == replyBinValues) {
-			o.status = opOK // keep the complete values already read
-		}
-		o.parent.opDone(o)
+		finishPartial(o, cause)
 		return
 	}
 	d.finishUnanswered(o, cause)
+}
+
+// finishPartial ends an op whose reply was cut off by cause.
+func finishPartial(o *op, cause opStatus) {
+	o.status = cause
+	if cause == opClosed && (o.kind == replyValues || o.kind == replyBinValues) {
+		o.status = opOK // keep the complete values already read
+	}
+	o.parent.opDone(o)
 }
 
 // read reads o's reply in the protocol it was sent in.

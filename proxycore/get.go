@@ -37,9 +37,12 @@ func (cc *clientConn) forwardGet(r *request, rt *routing) {
 	for _, o := range r.ops {
 		if bin {
 			endGetA2B(o)
-		} else if o.out[len(o.out)-1] != '\n' {
+			continue
+		}
+		if o.out[len(o.out)-1] != '\n' {
 			o.out = append(o.out, "\r\n"...)
 		}
+		o.merge = cmd.Op == ascii.OpGet && len(o.slots) == 1
 	}
 	r.left.Store(int32(len(r.ops)))
 	for i, o := range r.ops {

@@ -57,6 +57,12 @@ type op struct {
 	nmvb    []int32   // multi-get: positions in slots refused NOT_MY_VBUCKET
 	slots   []int32   // multi-get: the request's key slots asked of this server
 	sentAt  time.Time // when the request was flushed to the server
+	// merge marks a plain one-key text get ("get k"), which may share one
+	// "get" line with its neighbours on a connection (dconn_getline.go).
+	merge bool
+	// group is set by a connection's writer on the first op of a shared
+	// get line: how many ops the line carries (0 or 1: a line of its own).
+	group int
 }
 
 // maxKeptBuffer is the largest buffer a pooled op keeps; a rare huge value
@@ -73,4 +79,5 @@ func (o *op) reset() {
 		o.out = nil
 	}
 	o.status, o.retries, o.fenced, o.vb, o.vbLeft = opOK, 0, false, 0, 0
+	o.merge, o.group = false, 0
 }

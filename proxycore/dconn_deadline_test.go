@@ -12,6 +12,26 @@ import (
 // at a time: a server that is slow but always making progress, which no
 // real memcached can be made to be on demand.
 func slowServer(t *testing.T, delay time.Duration) string {
+	return fakeServer(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "get ") {
+				time.Sleep(delay)
+				if _, err := c.Write([]byte("END\r\n")); err != nil {
+					return
+				}
+			}
+		}
+	})
+}
+
+// fakeServer listens on loopback and serves each connection with serve,
+// which need not close it; it returns the address.
+func fakeServer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,19 +46,7 @@ func slowServer(t *testing.T, delay time.Duration) string {
 			}
 			go func() {
 				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "get ") {
-						time.Sleep(delay)
-						if _, err := c.Write([]byte("END\r\n")); err != nil {
-							return
-						}
-					}
-				}
+				serve(c)
 			}()
 		}
 	}()

@@ -20,27 +20,12 @@ type lineServer struct {
 }
 
 func startLineServer(t *testing.T) *lineServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	s := &lineServer{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
+	s := &lineServer{}
+	s.addr = fakeServer(t, s.serve)
 	return s
 }
 
 func (s *lineServer) serve(c net.Conn) {
-	defer c.Close()
 	r, w := bufio.NewReader(c), bufio.NewWriter(c)
 	for {
 		line, err := r.ReadString('\n')

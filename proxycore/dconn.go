@@ -129,7 +129,8 @@ func (d *dconn) run() {
 		_ = c.Close()
 		return
 	}
-	pr.watch = true // the auth deadline is done with; the reader's own rules apply
+	// The auth deadline is done with; the reader's own rules apply.
+	pr.watch = s.beh.DownstreamTimeout > 0
 	go d.readLoop(br)
 	d.w = bufio.NewWriterSize(c, 32<<10)
 	d.writeQueued() // what queued up while connecting

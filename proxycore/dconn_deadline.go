@@ -47,8 +47,9 @@ func (d *dconn) deadlineFired() bool {
 
 // progressReader is the reader's view of a server connection: it records
 // when bytes arrive, and retries a timed-out read that deadlineFired says
-// is not a real timeout. Before watch is set (during authentication) it
-// is a plain read, so the auth deadline applies as set.
+// is not a real timeout. Without watch (during authentication, or with no
+// downstream_timeout) it is a plain read, so the auth deadline applies as
+// set.
 type progressReader struct {
 	d     *dconn
 	c     net.Conn

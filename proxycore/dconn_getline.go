@@ -1,10 +1,6 @@
 package proxycore
 
-import (
-	"bufio"
-	"bytes"
-	"fmt"
-)
+import "bufio"
 
 // Shared get lines (text servers only). memcached 1.6 answers every text
 // "get" command with a write of its own, so fifty clients' one-key gets
@@ -21,21 +17,17 @@ import (
 const maxGetLine = 64
 
 // groupGets marks the runs of mergeable gets in a batch about to be
-// written: each run's first op gets the run's length, every other op 0.
+// written: each run's first op gets the run's length (1 for an op that
+// goes alone), every other op of the run 0.
 func groupGets(batch []*op) {
 	for i := 0; i < len(batch); {
-		j := i
-		for j < len(batch) && batch[j].merge && j-i < maxGetLine {
-			batch[j].group = 0
-			j++
+		n := 1
+		for batch[i].merge && i+n < len(batch) && batch[i+n].merge && n < maxGetLine {
+			batch[i+n].group = 0
+			n++
 		}
-		if j == i { // not mergeable
-			batch[i].group = 0
-			i++
-			continue
-		}
-		batch[i].group = j - i
-		i = j
+		batch[i].group = n
+		i += n
 	}
 }
 
@@ -86,16 +78,9 @@ func (d *dconn) readGetLine(r *bufio.Reader, head *op) bool {
 func readGetLineValues(r *bufio.Reader, run []*op) error {
 	next := 0
 	for {
-		line, err := readLine(r)
-		if err != nil {
+		line, key, n, done, err := nextValueLine(r)
+		if done || err != nil {
 			return err
-		}
-		if bytes.Equal(line, lineEND) || !bytes.HasPrefix(line, []byte("VALUE ")) {
-			return nil // an error line ends the reply; the rest read as misses
-		}
-		key, n, ok := parseValueLine(line)
-		if !ok {
-			return fmt.Errorf("value line %q: %w", line, errBadReply)
 		}
 		j := next
 		for j < len(run) && string(getLineKey(run[j])) != string(key) {
@@ -107,15 +92,10 @@ func readGetLineValues(r *bufio.Reader, run []*op) error {
 			}
 			continue
 		}
-		o := run[j]
 		next = j + 1
-		start := len(o.reply)
-		o.reply = append(o.reply, line...)
-		o.parent.matchSlot(o, 0, key, start)
-		if err := readBlock(r, o, n); err != nil {
+		if _, err := keepValueBlock(r, run[j], line, key, n, 0); err != nil {
 			return err
 		}
-		o.parent.endSlot(o, 0, len(o.reply))
 	}
 }
 

@@ -60,8 +60,9 @@ type op struct {
 	// merge marks a plain one-key text get ("get k"), which may share one
 	// "get" line with its neighbours on a connection (dconn_getline.go).
 	merge bool
-	// group is set by a connection's writer on the first op of a shared
-	// get line: how many ops the line carries (0 or 1: a line of its own).
+	// group is set by a text connection's writer: on the first op of a
+	// shared get line, how many ops the line carries (1: a line of its
+	// own); 0 on the line's other ops.
 	group int
 }
 

@@ -53,29 +53,46 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 func readValues(r *bufio.Reader, o *op) error {
 	cursor := 0
 	for {
-		line, err := readLine(r)
-		if err != nil {
+		line, key, n, done, err := nextValueLine(r)
+		if done || err != nil {
 			return err
 		}
-		if bytes.Equal(line, lineEND) {
-			return nil
-		}
-		if !bytes.HasPrefix(line, []byte("VALUE ")) {
-			// An error line ends the reply; the keys read as misses.
-			return nil
-		}
-		key, n, ok := parseValueLine(line)
-		if !ok {
-			return fmt.Errorf("value line %q: %w", line, errBadReply)
-		}
-		start := len(o.reply)
-		o.reply = append(o.reply, line...)
-		cursor = o.parent.matchSlot(o, cursor, key, start)
-		if err := readBlock(r, o, n); err != nil {
+		if cursor, err = keepValueBlock(r, o, line, key, n, cursor); err != nil {
 			return err
 		}
-		o.parent.endSlot(o, cursor, len(o.reply))
 	}
+}
+
+// nextValueLine reads the next line of a get's reply: a VALUE line with
+// its key and data size, or done at END. An error line also ends the
+// reply; the keys not yet answered read as misses.
+func nextValueLine(r *bufio.Reader) (line, key []byte, n int, done bool, err error) {
+	line, err = readLine(r)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	if bytes.Equal(line, lineEND) || !bytes.HasPrefix(line, []byte("VALUE ")) {
+		return nil, nil, 0, true, nil
+	}
+	key, n, ok := parseValueLine(line)
+	if !ok {
+		return nil, nil, 0, false, fmt.Errorf("value line %q: %w", line, errBadReply)
+	}
+	return line, key, n, false, nil
+}
+
+// keepValueBlock appends a VALUE line and its n-byte data block to
+// o.reply and records the block in the slot of o that asked for key,
+// searching from cursor; it returns the cursor past the match.
+func keepValueBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (int, error) {
+	start := len(o.reply)
+	o.reply = append(o.reply, line...)
+	cursor = o.parent.matchSlot(o, cursor, key, start)
+	if err := readBlock(r, o, n); err != nil {
+		return cursor, err
+	}
+	o.parent.endSlot(o, cursor, len(o.reply))
+	return cursor, nil
 }
 
 // readBlock appends a data block of n bytes and its "\r\n" to o.reply.

@@ -60,25 +60,19 @@ func TestSharedGetLine(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no get line carried more than one key after %d rounds", round)
 		}
-		var wg sync.WaitGroup
-		for i := 0; i < 20; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				c := dial(t, p.addr)
-				defer c.c.Close()
-				for j := 0; j < 20; j++ {
-					k := keys[(i+j)%len(keys)]
-					c.send("get " + k + "\r\n")
-					if strings.HasPrefix(k, "hit") {
-						c.expect(fmt.Sprintf("VALUE %s 0 %d\r\n%s\r\nEND\r\n", k, len(k), k))
-					} else {
-						c.expect("END\r\n")
-					}
+		concurrentClients(t, p.addr, 20, func(c *client, i int) error {
+			for j := 0; j < 20; j++ {
+				k := keys[(i+j)%len(keys)]
+				want := "END\r\n"
+				if strings.HasPrefix(k, "hit") {
+					want = fmt.Sprintf("VALUE %s 0 %d\r\n%s\r\nEND\r\n", k, len(k), k)
 				}
-			}(i)
-		}
-		wg.Wait()
+				if err := c.exchange("get "+k+"\r\n", want); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 }
 
@@ -87,24 +81,44 @@ func TestSharedGetLine(t *testing.T) {
 func TestSharedGetLineRealMemcached(t *testing.T) {
 	_, addrs := memcacheds(t, 1)
 	p := startProxy(t, addrs, func(b *Behavior) { b.DownstreamProtocol = "ascii" })
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c := dial(t, p.addr)
-			defer c.c.Close()
-			own := fmt.Sprintf("own%d", i)
-			for j := 0; j < 50; j++ {
-				v := fmt.Sprintf("v%d", j)
-				c.send("set " + own + " 0 0 " + fmt.Sprint(len(v)) + "\r\n" + v + "\r\n")
-				c.expect("STORED\r\n")
-				c.send("get " + own + "\r\n")
-				c.expect(fmt.Sprintf("VALUE %s 0 %d\r\n%s\r\nEND\r\n", own, len(v), v))
-				c.send("get nosuch" + fmt.Sprint(j%3) + "\r\n")
-				c.expect("END\r\n")
+	concurrentClients(t, p.addr, 16, func(c *client, i int) error {
+		own := fmt.Sprintf("own%d", i)
+		for j := 0; j < 50; j++ {
+			v := fmt.Sprintf("v%d", j)
+			steps := [][2]string{
+				{fmt.Sprintf("set %s 0 0 %d\r\n%s\r\n", own, len(v), v), "STORED\r\n"},
+				{"get " + own + "\r\n", fmt.Sprintf("VALUE %s 0 %d\r\n%s\r\nEND\r\n", own, len(v), v)},
+				{fmt.Sprintf("get nosuch%d\r\n", j%3), "END\r\n"},
 			}
-		}(i)
+			for _, st := range steps {
+				if err := c.exchange(st[0], st[1]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// concurrentClients runs n clients of addr at once and fails the test
+// with each one's error.
+func concurrentClients(t *testing.T, addr string, n int, run func(c *client, i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		c := dial(t, addr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.c.Close()
+			errs[i] = run(c, i)
+		}()
 	}
 	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("client %d: %v", i, err)
+		}
+	}
 }

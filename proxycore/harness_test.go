@@ -3,6 +3,7 @@ package proxycore
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -169,13 +170,30 @@ func (c *client) line() string {
 // expect reads len(want) bytes and compares them with want.
 func (c *client) expect(want string) {
 	c.t.Helper()
+	if err := c.match(want); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// exchange sends req and reads the reply, reporting how it differs from
+// want. Unlike send and expect it may be used off the test's goroutine.
+func (c *client) exchange(req, want string) error {
+	if _, err := io.WriteString(c.c, req); err != nil {
+		return fmt.Errorf("write %q: %w", req, err)
+	}
+	return c.match(want)
+}
+
+// match reads len(want) bytes and reports how they differ from want.
+func (c *client) match(want string) error {
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c.r, got); err != nil {
-		c.t.Fatalf("read %d bytes: %v (got %q, want %q)", len(want), err, got, want)
+		return fmt.Errorf("read %d bytes: %w (got %q, want %q)", len(want), err, got, want)
 	}
 	if string(got) != want {
-		c.t.Fatalf("got %q, want %q", got, want)
+		return fmt.Errorf("got %q, want %q", got, want)
 	}
+	return nil
 }
 
 // proxytestStart starts one memcached for a benchmark.

@@ -13,7 +13,8 @@
 #                        A, B and C with clients speaking the binary
 #                        protocol (direct and moxi only) [all seven]
 #   BENCH_REPEAT         runs per workload and system; the table shows the
-#                        median run by throughput, with the range [1]
+#                        median run by throughput, with the range, and each
+#                        latency percentile's median over the runs [1]
 #   BENCH_PORT_BASE      first of 7 consecutive ports [31211]
 #   BENCH_REQUIRE_MOXI   1: fail if moxi does not build/start; 0: report n/a [1]
 #   BENCH_TWEM_SERVER_CONNS  twemproxy server_connections [1]

@@ -24,6 +24,7 @@ type row struct {
 
 	runs           int // how many runs this row is the median of
 	minOps, maxOps float64
+	minP99, maxP99 uint64
 }
 
 func readRows(path string) ([]row, error) {
@@ -82,8 +83,11 @@ func printChecks(out io.Writer, all []row) {
 // medians reduces repeated runs (BENCH_REPEAT) to one row per workload and
 // system: the run with the median throughput, carrying the throughput range
 // and the error and miss totals of all runs, so that no failure is hidden.
-// Unmeasured (n/a) runs only show when nothing was measured. Order of first
-// appearance is preserved.
+// Its latency percentiles are the medians over all runs, each taken on its
+// own: a tail percentile varies more from run to run than throughput does,
+// and the p99 of whichever run had the median throughput is one draw of
+// that noise rather than its middle. Unmeasured (n/a) runs only show when
+// nothing was measured. Order of first appearance is preserved.
 func medians(all []row) []row {
 	type key struct{ workload, system string }
 	groups := map[key][]row{}
@@ -112,9 +116,25 @@ func medians(all []row) []row {
 			m.Errors += r.Errors
 			m.Misses += r.Misses
 		}
+		m.P50 = medianOf(measured, func(r row) uint64 { return r.P50 })
+		m.P99 = medianOf(measured, func(r row) uint64 { return r.P99 })
+		m.P999 = medianOf(measured, func(r row) uint64 { return r.P999 })
+		m.minP99 = slices.MinFunc(measured, func(a, b row) int { return cmp.Compare(a.P99, b.P99) }).P99
+		m.maxP99 = slices.MaxFunc(measured, func(a, b row) int { return cmp.Compare(a.P99, b.P99) }).P99
 		out = append(out, m)
 	}
 	return out
+}
+
+// medianOf is the lower median of f over rows: a measured value, not an
+// average of two.
+func medianOf(rows []row, f func(row) uint64) uint64 {
+	vs := make([]uint64, len(rows))
+	for i, r := range rows {
+		vs[i] = f(r)
+	}
+	slices.Sort(vs)
+	return vs[(len(vs)-1)/2]
 }
 
 func describe(r *row) string {
@@ -140,12 +160,13 @@ func printResults(out io.Writer, rows []row) {
 			cpu = fmt.Sprintf("%.2f", perMillion(r.ProxyCPU, r.Ops))
 			rss = fmt.Sprintf("%.1f", r.ProxyRSS/1024)
 		}
-		ops := fmt.Sprintf("%.0f", r.OpsPerSec)
+		ops, p99 := fmt.Sprintf("%.0f", r.OpsPerSec), fmt.Sprint(r.P99)
 		if r.runs > 1 {
 			ops += fmt.Sprintf(" (%.0f–%.0f, n=%d)", r.minOps, r.maxOps, r.runs)
+			p99 += fmt.Sprintf(" (%d–%d)", r.minP99, r.maxP99)
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %.0f | %d | %d | %d | %d | %d | %s | %s | %.2f |\n",
-			describe(r), r.System, ops, r.KeysPerSec, r.P50, r.P99, r.P999,
+		fmt.Fprintf(out, "| %s | %s | %s | %.0f | %d | %s | %d | %d | %d | %s | %s | %.2f |\n",
+			describe(r), r.System, ops, r.KeysPerSec, r.P50, p99, r.P999,
 			r.Errors, r.Misses, cpu, rss, r.ClientCPU/r.Seconds)
 	}
 }

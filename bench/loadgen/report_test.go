@@ -31,8 +31,9 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"| twemproxy | 50 |",                              // one run: no range shown
 		"| moxi | 80 (60–90, n=3) |",                      // median run of three, with range
+		"| 15 (5–40) |",                                   // p99: the median over runs, not the median run's 40
 		"| 1 | 0 | 2.00 | 1.0 |",                          // errors summed over runs; CPU s per M ops; RSS MB
-		"| A | 1.60 | 2.00 | 0.50 | 0.80 | 4.00 | 0.50 |", // ratios from the median moxi run
+		"| A | 1.60 | 0.75 | 0.50 | 0.80 | 1.50 | 0.50 |", // ops/s and CPU from the median run, p99 the median p99
 		"| B | moxi | n/a (not running) |",
 		"| B | n/a | n/a | n/a | n/a | n/a | n/a |",
 		"| Abin: 50 conns, 1-key get, depth 1, 90% get, binary | direct | 100 |",

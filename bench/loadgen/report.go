@@ -116,26 +116,27 @@ func medians(all []row) []row {
 			m.Errors += r.Errors
 			m.Misses += r.Misses
 		}
-		m.P50 = medianOf(measured, func(r row) uint64 { return r.P50 })
-		m.P99 = medianOf(measured, func(r row) uint64 { return r.P99 })
-		m.P999 = medianOf(measured, func(r row) uint64 { return r.P999 })
-		m.minP99 = slices.MinFunc(measured, func(a, b row) int { return cmp.Compare(a.P99, b.P99) }).P99
-		m.maxP99 = slices.MaxFunc(measured, func(a, b row) int { return cmp.Compare(a.P99, b.P99) }).P99
+		m.P50 = lowerMedian(sortedOf(measured, func(r row) uint64 { return r.P50 }))
+		m.P999 = lowerMedian(sortedOf(measured, func(r row) uint64 { return r.P999 }))
+		p99s := sortedOf(measured, func(r row) uint64 { return r.P99 })
+		m.P99, m.minP99, m.maxP99 = lowerMedian(p99s), p99s[0], p99s[len(p99s)-1]
 		out = append(out, m)
 	}
 	return out
 }
 
-// medianOf is the lower median of f over rows: a measured value, not an
-// average of two.
-func medianOf(rows []row, f func(row) uint64) uint64 {
+// sortedOf is f over rows, in ascending order.
+func sortedOf(rows []row, f func(row) uint64) []uint64 {
 	vs := make([]uint64, len(rows))
 	for i, r := range rows {
 		vs[i] = f(r)
 	}
 	slices.Sort(vs)
-	return vs[(len(vs)-1)/2]
+	return vs
 }
+
+// lowerMedian of sorted values: a measured value, not an average of two.
+func lowerMedian(sorted []uint64) uint64 { return sorted[(len(sorted)-1)/2] }
 
 func describe(r *row) string {
 	s := fmt.Sprintf("%s: %d conns, %d-key get, depth %d, %.0f%% get",

@@ -27,7 +27,7 @@ func (cc *clientConn) broadcastA2B(r *request, rt *routing) {
 	if cmd.Op == ascii.OpFlushAll {
 		r.finish = finishFlushA2B
 	}
-	r.left.Store(int32(len(r.ops)))
+	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
 		r.send(rt.servers[i], o)
 	}

@@ -22,7 +22,7 @@ func (cc *clientConn) broadcastB2B(r *request, rt *routing) {
 			o.out[1] = byte(binproto.OpFlush)
 		}
 	}
-	r.left.Store(int32(len(r.ops)))
+	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
 		r.send(rt.servers[i], o)
 	}

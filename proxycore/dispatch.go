@@ -46,10 +46,16 @@ func (cc *clientConn) dispatch(r *request) {
 // refuse completes r without sending it: text clients get line, binary
 // clients status, once for every command of a group.
 func (r *request) refuse(st binproto.Status, line string) {
+	r.setRefusal(st, line)
+	r.complete()
+}
+
+// setRefusal makes refuse's reply without completing r, for a request
+// that forward's dispatch guard will complete.
+func (r *request) setRefusal(st binproto.Status, line string) {
 	r.own = true
 	if !r.binary {
 		r.reply = append(r.reply, line...)
-		r.complete()
 		return
 	}
 	msg := st.ProxyMessage()
@@ -63,18 +69,22 @@ func (r *request) refuse(st binproto.Status, line string) {
 			r.reply = binproto.AppendError(r.reply, p.Opcode, st, p.Opaque, msg)
 		})
 	}
-	r.complete()
 }
 
-// noServer answers a request whose vbucket no server owns yet.
+// noServer answers a request whose vbucket no server owns yet. It is
+// called from a send function, so the dispatch guard completes r.
 func (r *request) noServer() {
-	r.heldSem = false
-	r.b.release()
-	r.refuse(binproto.StatusInternal, "SERVER_ERROR proxy write to downstream\r\n")
+	r.setRefusal(binproto.StatusInternal, "SERVER_ERROR proxy write to downstream\r\n")
 }
 
 // forward takes a downstream_max token and the current routing, then
 // hands the request to send. Failures to get either are answered here.
+//
+// While send runs, forward holds one count of r.left, the dispatch guard,
+// and drops it when send returns. So whatever send does (queue one op,
+// many, or none at all, as for a gat with no key or a get whose keys no
+// server owns), r ends exactly once, in countDown, which is also the one
+// place that returns the token.
 func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
 	b := r.b
 	switch {
@@ -96,7 +106,9 @@ func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
 	}
 	r.heldSem, r.rt = true, rt
 	b.stats.inc(totAssignDownstream)
+	r.left.Store(1)
 	send(r, rt)
+	r.countDown()
 }
 
 // forwardKey sends a single-key command to the key's server.
@@ -123,7 +135,7 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 	o.out = encodeCommand(o.out, cmd)
 	r.silent = cmd.NoReply
 	r.finish = finishSingle
-	r.left.Store(1)
+	r.left.Add(1)
 	r.send(srv, o)
 	r.flush()
 }
@@ -145,7 +157,7 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 		o := r.newOp(kind, r.b.beh.DownstreamRetry)
 		o.out = encodeCommand(o.out, cmd)
 	}
-	r.left.Store(int32(len(r.ops)))
+	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
 		r.send(rt.servers[i], o)
 	}

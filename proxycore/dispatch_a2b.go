@@ -18,12 +18,12 @@ func (cc *clientConn) forwardKeyA2B(r *request, idx int, vb uint16) {
 	o.vb, o.vbLeft = vb, r.rt.maxVBucketRetries()
 	out, fenced, errLine := a2bRequest(o.out, cmd, vb)
 	r.silent = cmd.NoReply
-	r.left.Store(1)
 	if errLine != "" {
+		// Never sent: forward's dispatch guard completes r with errLine.
 		r.reply, r.own, r.silent = append(r.reply, errLine...), true, false
-		r.opDone(o) // never sent: completes r with errLine
 		return
 	}
+	r.left.Add(1)
 	o.out = out
 	if fenced {
 		o.kind = replyBinFenced

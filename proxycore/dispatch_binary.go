@@ -71,7 +71,7 @@ func (cc *clientConn) forwardKeyB2B(r *request, rt *routing) {
 		o.vb, o.vbLeft = vb, rt.maxVBucketRetries()
 	}
 	r.finish = finishB2B
-	r.left.Store(1)
+	r.left.Add(1)
 	r.send(srv, o)
 	r.flush()
 }
@@ -126,7 +126,7 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 	for _, o := range r.ops {
 		o.out = binproto.AppendRequest(o.out, binproto.OpNoop, 0, 0, 0, nil, nil, nil)
 	}
-	r.left.Store(int32(len(r.ops)))
+	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
 		r.send(targets[i], o)
 	}

@@ -5,17 +5,21 @@ import (
 	"bytes"
 )
 
-// writeReply writes r's reply to the client, if it gets one.
+// writeReply writes r's reply to the client, if it gets one. A text get
+// that sent nothing (a gat with no key, keys no server owns) still ends
+// with END, as memcached's does.
 func (r *request) writeReply(w *bufio.Writer) {
 	switch {
 	case r.silent:
-	case r.own || len(r.reply) > 0 || len(r.ops) == 0:
+	case r.own || len(r.reply) > 0:
 		_, _ = w.Write(r.reply)
 	case r.binary:
-		r.writeBinary(w)
+		if len(r.ops) > 0 {
+			r.writeBinary(w)
+		}
 	case r.cmd.Op.IsRetrieval():
 		r.writeValues(w)
-	default:
+	case len(r.ops) > 0:
 		_, _ = w.Write(r.ops[0].reply)
 	}
 }

@@ -44,7 +44,7 @@ func (cc *clientConn) forwardGet(r *request, rt *routing) {
 		}
 		o.merge = cmd.Op == ascii.OpGet && len(o.slots) == 1
 	}
-	r.left.Store(int32(len(r.ops)))
+	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
 		r.send(r.targets[i], o)
 	}

@@ -116,21 +116,29 @@ func (r *request) newOp(kind replyKind, retries int) *op {
 // complete marks a request whose reply is ready.
 func (r *request) complete() { r.done <- struct{}{} }
 
-// opDone is called once per op, from whichever goroutine finished it. The
-// last one builds the reply and wakes the client's writer.
+// opDone is called once per op, from whichever goroutine finished it.
 func (r *request) opDone(o *op) {
 	if r.retryNotMyVBucket(o) {
 		return
 	}
 	r.refetchNotMyVBucket(o)
 	r.retryGroupNotMyVBucket(o)
+	r.countDown()
+}
+
+// countDown drops one count of r.left: an op's, or forward's dispatch
+// guard. The last one builds the reply (finish functions read r.ops, so a
+// request that sent nothing keeps the reply it has), returns the
+// downstream_max token and wakes the client's writer.
+func (r *request) countDown() {
 	if r.left.Add(-1) != 0 {
 		return
 	}
-	if r.finish != nil {
+	if r.finish != nil && len(r.ops) > 0 {
 		r.finish(r)
 	}
 	if r.heldSem {
+		r.heldSem = false
 		r.b.release()
 	}
 	r.complete()

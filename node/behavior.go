@@ -62,6 +62,7 @@ func behaviorKeys() []behaviorKey {
 		{[]string{"bucket"}, func(b *B) behaviorValue { return stringValue{p: &b.Bucket} }},
 		{[]string{"port_listen"}, func(b *B) behaviorValue { return uintValue{&b.PortListen} }},
 		{[]string{"default_bucket_name"}, func(b *B) behaviorValue { return stringValue{p: &b.DefaultBucketName} }},
+		{[]string{"client_max_pending_bytes"}, func(b *B) behaviorValue { return uintValue{&b.ClientMaxPendingBytes} }},
 	}
 }
 

@@ -37,6 +37,10 @@ type Behavior struct {
 	Bucket                     string        // bucket
 	PortListen                 int           // port_listen
 	DefaultBucketName          string        // default_bucket_name
+	// ClientMaxPendingBytes is client_max_pending_bytes: the reply bytes
+	// held for one client before moxi stops reading its requests
+	// (client_budget.go); 0 means no bound.
+	ClientMaxPendingBytes int
 }
 
 // FirstBucket is the default_bucket_name value meaning "the first bucket of
@@ -63,5 +67,6 @@ func DefaultBehavior() Behavior {
 		KeyStatsMax:                4000,
 		PortListen:                 11211,
 		DefaultBucketName:          FirstBucket,
+		ClientMaxPendingBytes:      DefaultClientMaxPendingBytes,
 	}
 }

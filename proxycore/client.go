@@ -34,6 +34,11 @@ type clientConn struct {
 	// written. At zero the writer is idle, so the reader may write a
 	// reply itself (answerInline).
 	pending atomic.Int32
+	budget  replyBudget     // bounds the reply bytes held for this client
+	ctx     context.Context // done on shutdown
+	// dead is set once moxi has closed the connection: replies are
+	// dropped, and a reader waiting for budget gives up.
+	dead atomic.Bool
 }
 
 // serveClient serves one client accepted on port, whose listener belongs
@@ -50,14 +55,17 @@ func (s *Server) serveClient(ctx context.Context, port int, listener *bucket, c 
 	defer b.stats.dec(numUpstream)
 
 	cc := &clientConn{srv: s, b: b, c: c, queue: make(chan *request, pipelineWindow),
-		affinity: s.nextAffinity.Add(1)}
+		affinity: s.nextAffinity.Add(1), ctx: ctx}
+	cc.budget.init(int64(b.beh.ClientMaxPendingBytes), int64(s.cfg.MaxItemSize))
+	// On shutdown the reader stops at once, even a client that has not
+	// sent its first byte: it is idle, so it is closed, not drained.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stop()
 	cc.br = bufio.NewReaderSize(c, 16<<10)
 	binary, ok := cc.detectProtocol()
 	if !ok {
 		return
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
-	defer stop()
 
 	written := make(chan struct{})
 	cc.bw = bufio.NewWriterSize(c, 16<<10)
@@ -120,6 +128,11 @@ func (cc *clientConn) readLoop() {
 			}
 			continue
 		}
+		r.replyKeys = valueKeys(&r.cmd)
+		if !cc.admit(r) {
+			putRequest(r)
+			return
+		}
 		r.started = time.Now()
 		cc.srv.logCommand(cc, &r.cmd)
 		cc.dispatch(r)
@@ -158,13 +171,29 @@ func (cc *clientConn) answerInline(r *request) (took, ok bool) {
 	}
 	<-r.done
 	r.writeReply(cc.bw)
-	r.b.noteDone(r)
-	putRequest(r)
+	cc.retire(r)
 	if err := cc.bw.Flush(); err != nil {
-		_ = cc.c.Close()
+		cc.closeConn()
 		return true, false
 	}
 	return true, true
+}
+
+// retire ends a request whose reply has been written (or dropped): its
+// latency is counted, its bytes leave the client's budget and it goes
+// back to the pool.
+func (cc *clientConn) retire(r *request) {
+	r.b.noteDone(r)
+	cc.discharge(r)
+	putRequest(r)
+}
+
+// closeConn closes the client connection from moxi's side, which also
+// stops the reader.
+func (cc *clientConn) closeConn() {
+	cc.dead.Store(true)
+	_ = cc.c.Close()
+	cc.budget.signal()
 }
 
 // writeLoop writes each reply once it is ready, in request order, and
@@ -178,6 +207,7 @@ func (cc *clientConn) writeLoop(w *bufio.Writer, written chan<- struct{}) {
 		// Only now, with w flushed or more replies queued, may the
 		// reader see the writer idle.
 		cc.pending.Add(-1)
+		cc.budget.signal()
 	}
 }
 
@@ -195,21 +225,32 @@ func (cc *clientConn) writeQueued(w *bufio.Writer, r *request, broken bool) bool
 	if !broken {
 		r.writeReply(w)
 	}
-	r.b.noteDone(r)
 	closeAfter := r.close
-	putRequest(r)
+	cc.retire(r)
 	if closeAfter || broken {
 		if !broken {
 			_ = w.Flush()
 		}
-		_ = cc.c.Close() // stops the reader too
+		cc.closeConn() // stops the reader too
 		return true
 	}
 	if len(cc.queue) == 0 && w.Flush() != nil {
-		_ = cc.c.Close()
+		cc.closeConn()
 		return true
 	}
 	return false
+}
+
+// valueKeys is how many values a text command's reply may carry: its
+// keys for a get, one for a meta get, none otherwise.
+func valueKeys(cmd *ascii.Request) int32 {
+	switch {
+	case cmd.Op.IsRetrieval():
+		return int32(len(cmd.Keys))
+	case cmd.Op == ascii.OpMetaGet:
+		return 1
+	}
+	return 0
 }
 
 // noteDone records a finished request's latency.

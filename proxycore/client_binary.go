@@ -35,13 +35,18 @@ func (cc *clientConn) readLoopBinary() {
 		if err == nil && groupable(r.bin.Opcode) {
 			group = cc.addToGroup(group, r)
 			if cc.br.Buffered() == 0 || group.quiet >= maxGroupPackets || len(group.raw) >= maxGroupBytes {
-				cc.sendGroup(group)
+				if !cc.sendGroup(group) {
+					return
+				}
 				group = nil
 			}
 			continue
 		}
 		if group != nil {
-			cc.sendGroup(group)
+			if !cc.sendGroup(group) {
+				putRequest(r)
+				return
+			}
 			group = nil
 		}
 		if err != nil {
@@ -49,6 +54,11 @@ func (cc *clientConn) readLoopBinary() {
 				return
 			}
 			continue
+		}
+		r.replyKeys = binValueKeys(r.bin.Opcode)
+		if !cc.admit(r) {
+			putRequest(r)
+			return
 		}
 		r.started = time.Now()
 		cc.dispatchBinary(r)
@@ -74,20 +84,39 @@ func groupable(op binproto.Opcode) bool {
 
 // addToGroup adds the quiet request r to group, starting one with r.
 func (cc *clientConn) addToGroup(group, r *request) *request {
+	keys := binValueKeys(r.bin.Opcode)
 	if group == nil {
 		r.quiet = 1
+		r.replyKeys = keys
 		r.started = time.Now()
 		return r
 	}
 	group.raw = append(group.raw, r.raw...)
 	group.quiet++
+	group.replyKeys += keys
 	putRequest(r)
 	return group
 }
 
-func (cc *clientConn) sendGroup(g *request) {
+// sendGroup dispatches a group once the reply budget admits it. It
+// reports false, with g recycled, when the client is closing instead.
+func (cc *clientConn) sendGroup(g *request) bool {
+	if !cc.admit(g) {
+		putRequest(g)
+		return false
+	}
 	cc.forward(g, cc.forwardGroupB2B)
 	cc.enqueue(g)
+	return true
+}
+
+// binValueKeys is how many values a binary command's reply may carry.
+func binValueKeys(op binproto.Opcode) int32 {
+	switch op.Loud() {
+	case binproto.OpGet, binproto.OpGetK, binproto.OpGat, binproto.OpGatK:
+		return 1
+	}
+	return 0
 }
 
 // binaryReadError answers a request the reader refused, as memcached does,

@@ -35,6 +35,7 @@ const (
 	totCmdTime
 	totCmdCount
 	errDownstreamWritePrep
+	totClientOverflow
 	numCounters
 )
 
@@ -65,6 +66,7 @@ var counterNames = [numCounters]string{
 	totCmdTime:                        "tot_cmd_time",
 	totCmdCount:                       "tot_cmd_count",
 	errDownstreamWritePrep:            "err_downstream_write_prep",
+	totClientOverflow:                 "tot_client_overflow",
 }
 
 // gauges are not reset by "stats proxy reset", as in moxi.

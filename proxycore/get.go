@@ -174,7 +174,7 @@ func (r *request) writeValues(w *bufio.Writer) {
 	for _, si := range r.keySlots {
 		s := &r.slots[si]
 		if s.op != nil && s.op.status == opOK {
-			_, _ = w.Write(s.op.reply[s.start:s.end])
+			_, _ = w.Write(s.valueBlock())
 		}
 	}
 	if r.b.cfg.REST && r.rt != nil && r.rt.m.IsVBucket() {

@@ -85,6 +85,9 @@ func nextValueLine(r *bufio.Reader) (line, key []byte, n int, done bool, err err
 // o.reply and records the block in the slot of o that asked for key,
 // searching from cursor; it returns the cursor past the match.
 func keepValueBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (int, error) {
+	if n >= bigBlock {
+		return keepBigBlock(r, o, line, key, n, cursor)
+	}
 	start := len(o.reply)
 	o.reply = append(o.reply, line...)
 	cursor = o.parent.matchSlot(o, cursor, key, start)
@@ -93,6 +96,22 @@ func keepValueBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (in
 	}
 	o.parent.endSlot(o, cursor, len(o.reply))
 	return cursor, nil
+}
+
+// keepBigBlock is keepValueBlock for a block read into a buffer of its
+// own. The key is matched only once the block is read: line, and key in
+// it, belong to r's buffer, which the read overwrites.
+func keepBigBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (int, error) {
+	block := make([]byte, len(line)+n+2)
+	head := copy(block, line)
+	key = block[len("VALUE ") : len("VALUE ")+len(key)]
+	if _, err := io.ReadFull(r, block[head:]); err != nil {
+		return cursor, err
+	}
+	if !bytes.HasSuffix(block, []byte("\r\n")) {
+		return cursor, fmt.Errorf("data block without CRLF: %w", errBadReply)
+	}
+	return o.parent.keepBig(o, cursor, key, block), nil
 }
 
 // readBlock appends a data block of n bytes and its "\r\n" to o.reply.

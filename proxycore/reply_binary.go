@@ -73,15 +73,27 @@ func readBinValues(r *bufio.Reader, o *op, scratch *[]byte) error {
 			o.nmvb = append(o.nmvb, int32(p.Opaque))
 		}
 		if p.Status() == binproto.StatusOK && len(p.Extras) >= 4 {
-			start := len(o.reply)
-			o.reply = appendValueBlock(o.reply, p.Key, binary.BigEndian.Uint32(p.Extras), p.Value, p.CAS, withCas)
-			cursor = o.parent.matchSlot(o, cursor, p.Key, start)
-			o.parent.endSlot(o, cursor, len(o.reply))
+			cursor = keepBinValue(o, &p, cursor, withCas)
 		}
 		if !o.fenced {
 			return nil
 		}
 	}
+}
+
+// keepBinValue turns the hit p into a VALUE block for the slot of o that
+// asked for its key, in o.reply or, when big, in a buffer of its own.
+func keepBinValue(o *op, p *binproto.Packet, cursor int, withCas bool) int {
+	flags := binary.BigEndian.Uint32(p.Extras)
+	if len(p.Value) >= bigBlock {
+		block := appendValueBlock(make([]byte, 0, len(p.Value)+len(p.Key)+64), p.Key, flags, p.Value, p.CAS, withCas)
+		return o.parent.keepBig(o, cursor, p.Key, block)
+	}
+	start := len(o.reply)
+	o.reply = appendValueBlock(o.reply, p.Key, flags, p.Value, p.CAS, withCas)
+	cursor = o.parent.matchSlot(o, cursor, p.Key, start)
+	o.parent.endSlot(o, cursor, len(o.reply))
+	return cursor
 }
 
 // appendValueBlock appends "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n".

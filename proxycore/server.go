@@ -69,12 +69,21 @@ func (s *Server) Serve(port int, ln net.Listener) error {
 
 // Shutdown stops accepting, lets clients finish the requests they have
 // sent until ctx ends, then closes every client and server connection.
+// Server connections are closed as soon as ctx ends, not after the
+// clients are gone: that fails the exchanges still in flight (a server
+// that never answers), which is what lets those clients' handlers return.
 func (s *Server) Shutdown(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.closeBuckets)
+	defer stop()
 	err := s.net.Shutdown(ctx)
+	s.closeBuckets()
+	return err
+}
+
+func (s *Server) closeBuckets() {
 	for _, b := range s.allBuckets() {
 		b.close()
 	}
-	return err
 }
 
 // logCommand logs a client command at -vv, as moxi's "<fd cmd" lines.

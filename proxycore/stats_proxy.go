@@ -152,4 +152,5 @@ func (b *Behavior) writeStats(w *statWriter, p string) {
 	w.stat(p+"bucket", b.Bucket)
 	w.stat(p+"port_listen", strconv.Itoa(b.PortListen))
 	w.stat(p+"default_bucket_name", b.DefaultBucketName)
+	w.stat(p+"client_max_pending_bytes", strconv.Itoa(b.ClientMaxPendingBytes))
 }

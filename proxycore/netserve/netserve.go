@@ -3,6 +3,7 @@ package netserve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -132,8 +133,15 @@ func (s *Server) NumConns() int {
 	return len(s.conns)
 }
 
+// forceWait is how long Shutdown still waits for handlers once ctx has
+// ended and their connections are closed. A handler stuck past that (a
+// bug) must not hold the process: Shutdown returns and the exit goes on.
+const forceWait = time.Second
+
 // Shutdown stops accepting, cancels the handlers' context and waits for
-// every handler to return or ctx to end; then it closes what is left.
+// every handler to return or ctx to end; then it closes what is left and
+// waits at most forceWait more, so it returns within ctx's deadline plus
+// forceWait whatever the handlers do.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.init()
@@ -151,8 +159,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		s.closeConns()
-		<-done
+	}
+	t := time.NewTimer(forceWait)
+	defer t.Stop()
+	select {
+	case <-done:
 		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("handlers still running %v after closing their connections: %w", forceWait, ctx.Err())
 	}
 }
 

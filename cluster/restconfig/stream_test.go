@@ -3,6 +3,7 @@ package restconfig
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -95,4 +96,50 @@ func TestTooLargeConfigFailsOver(t *testing.T) {
 	if st := c.Stats(); st.BadConfigs < 1 || st.Failovers < 1 {
 		t.Errorf("stats = %+v, want BadConfigs and Failovers >= 1", st)
 	}
+}
+
+// endlessHandler streams p until the client goes away, never sending a
+// delimiter: a broken or hostile server.
+func endlessHandler(p []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fl := w.(http.Flusher)
+		for r.Context().Err() == nil {
+			if _, err := w.Write(p); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// An endless message marks the source bad once it passes MaxConfigSize,
+// and the whole fail-over, HTTP included, allocates less than twice
+// MaxConfigSize: the framer neither doubles past the limit nor copies what
+// it holds.
+func TestEndlessConfigBoundedMemory(t *testing.T) {
+	const max = 4 << 20
+	big := httptest.NewServer(endlessHandler(bytes.Repeat([]byte("x"), 32<<10)))
+	t.Cleanup(big.Close)
+	small := httptest.NewServer(streamHandler(`{"ok":1}` + "\n\n\n\n"))
+	t.Cleanup(small.Close)
+	lg, logs := newLogger()
+	col := &collector{}
+	var c *running
+	n := allocated(func() {
+		c = startClient(t, Config{URLs: []string{big.URL, small.URL}, Logger: lg, MaxConfigSize: max}, col.handle)
+		waitFor(t, 10*time.Second, "config from the second URL", func() bool { return c.Stats().Configs >= 1 })
+	})
+	if got := col.all(); got[0].url != small.URL {
+		t.Errorf("first message from %q, want %q", got[0].url, small.URL)
+	}
+	if logs.count("bad config from REST server: "+big.URL, "config too large", "level=ERROR") < 1 {
+		t.Errorf("log lacks the too-large line:\n%s", logs)
+	}
+	if st := c.Stats(); st.BadConfigs < 1 || st.Failovers < 1 {
+		t.Errorf("stats = %+v, want BadConfigs and Failovers >= 1", st)
+	}
+	if n >= 2*max {
+		t.Errorf("allocated %d bytes refusing a message past %d, want < %d", n, max, 2*max)
+	}
+	t.Logf("allocated %d bytes (%.2f x MaxConfigSize)", n, float64(n)/max)
 }

@@ -167,3 +167,18 @@ func TestBudgetOverflowClosesClient(t *testing.T) {
 	d.send("get small\r\n")
 	d.expect("VALUE small 0 100\r\n" + strings.Repeat("v", 100) + "\r\nEND\r\n")
 }
+
+// TestBlockClass: every size gets the smallest class that holds it, two
+// classes per power of two, and past the largest class none.
+func TestBlockClass(t *testing.T) {
+	for _, tc := range []struct{ n, class, size int }{
+		{1, 0, 32 << 10}, {32 << 10, 0, 32 << 10}, {32<<10 + 1, 1, 48 << 10},
+		{48 << 10, 1, 48 << 10}, {48<<10 + 1, 2, 64 << 10}, {1_000_053, 10, 1 << 20},
+		{1<<20 + 1, 11, 3 << 19}, {64 << 20, 22, 64 << 20}, {64<<20 + 1, 23, 96 << 20},
+	} {
+		class, size, ok := blockClass(tc.n)
+		if class != tc.class || size != tc.size || ok != (tc.class < blockClasses) {
+			t.Errorf("blockClass(%d) = %d, %d, %v; want %d, %d", tc.n, class, size, ok, tc.class, tc.size)
+		}
+	}
+}

@@ -102,7 +102,8 @@ func keepValueBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (in
 // own. The key is matched only once the block is read: line, and key in
 // it, belong to r's buffer, which the read overwrites.
 func keepBigBlock(r *bufio.Reader, o *op, line, key []byte, n, cursor int) (int, error) {
-	block := make([]byte, len(line)+n+2)
+	block := o.parent.conn.srv.pools.blocks.get(len(line) + n + 2)
+	block = block[:len(line)+n+2]
 	head := copy(block, line)
 	key = block[len("VALUE ") : len("VALUE ")+len(key)]
 	if _, err := io.ReadFull(r, block[head:]); err != nil {

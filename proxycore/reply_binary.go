@@ -86,7 +86,9 @@ func readBinValues(r *bufio.Reader, o *op, scratch *[]byte) error {
 func keepBinValue(o *op, p *binproto.Packet, cursor int, withCas bool) int {
 	flags := binary.BigEndian.Uint32(p.Extras)
 	if len(p.Value) >= bigBlock {
-		block := appendValueBlock(make([]byte, 0, len(p.Value)+len(p.Key)+64), p.Key, flags, p.Value, p.CAS, withCas)
+		// 64 bytes bound the VALUE line around the key and the CRLFs.
+		block := o.parent.conn.srv.pools.blocks.get(len(p.Value) + len(p.Key) + 64)
+		block = appendValueBlock(block, p.Key, flags, p.Value, p.CAS, withCas)
 		return o.parent.keepBig(o, cursor, p.Key, block)
 	}
 	start := len(o.reply)

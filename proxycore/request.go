@@ -20,12 +20,6 @@ type slot struct {
 	big []byte
 }
 
-// bigBlock is the size from which a VALUE block gets a buffer of its own.
-// Appending megabyte values to one growing reply buffer copies it over
-// and over and, while it grows, holds the old and the new copy at once:
-// a 40 MB multi-get peaked above 100 MB. A block of its own is allocated
-// once, at its exact size.
-const bigBlock = 32 << 10
 
 // request is one client command on its way through the proxy. Requests and
 // their ops are pooled and reused, buffers included.
@@ -77,6 +71,7 @@ type request struct {
 type pools struct {
 	requests sync.Pool
 	ops      sync.Pool
+	blocks   blockPool
 }
 
 func newPools() *pools {
@@ -109,7 +104,12 @@ func putRequest(r *request) {
 		r.raw = nil
 	}
 	r.raw = r.raw[:0]
-	clear(r.slots) // drop big blocks and keys with the request
+	for i := range r.slots {
+		if b := r.slots[i].big; b != nil {
+			p.blocks.put(b)
+		}
+	}
+	clear(r.slots) // drop keys and blocks with the request
 	r.slots, r.keySlots = r.slots[:0], r.keySlots[:0]
 	clear(r.targets)
 	r.targets = r.targets[:0]

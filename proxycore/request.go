@@ -20,7 +20,6 @@ type slot struct {
 	big []byte
 }
 
-
 // request is one client command on its way through the proxy. Requests and
 // their ops are pooled and reused, buffers included.
 type request struct {

@@ -22,4 +22,21 @@
 // libvbucket patches its map in place on NOT_MY_VBUCKET; a Map cannot
 // change, so NextMaster computes the same step and callers keep any
 // per-connection override themselves.
+//
+// A fleet of moxis shares its configs through raft, and Store is the
+// state every node replicates. The raft leader alone reads the config
+// source and proposes each config it receives as one log entry: a
+// CommandType byte followed by JSON (EncodeSetSource, EncodeSetConfig)
+// carrying the source's exact bytes, which every node parses itself.
+// Store.Apply is deterministic: the map version is the raft index of the
+// entry that set a section's bytes, an identical config is not re-applied
+// (its version stays), indexes at or below the state's are skipped, so
+// replays after a restart are harmless, and state-level rejections
+// (ErrSourceConflict, ErrNoSource) still consume their index. Readers call
+// State, which never locks; each FleetState is immutable, and Apply and
+// Restore publish a new one. Types flagged IgnoreUnknown let newer leaders
+// add optional commands and snapshot records that older nodes skip.
+// WriteSnapshot and ReadSnapshot serve both raft snapshots and the
+// node-local state file (SaveStateFile, LoadStateFile), and Restore
+// refuses a state older than the current one, so a node never goes back.
 package mapstore

@@ -39,6 +39,8 @@ type Node struct {
 	proxy    proxyServer      // nil without -z
 	mem      memServer        // nil unless the built-in server runs
 	feeds    []*restFeed      // REST config sources, one per -z section
+	level    *slog.LevelVar
+	fleet    *fleet // nil for a standalone proxy
 }
 
 // New validates opts and builds the proxy and built-in server without
@@ -54,17 +56,28 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 	if opts.Mcmux {
 		return nil, errors.New("mcmux mode (-X) is not supported yet")
 	}
-	if opts.ClusterConfig == "" && opts.Port == PortUnspecified && opts.Socket == "" {
+	fo, z, err := fleetOptions(opts.Behavior)
+	if err != nil {
+		return nil, err
+	}
+	fo.Join = append(fo.Join, opts.Join...)
+	if opts.ClusterConfig == "" && opts.Port == PortUnspecified && opts.Socket == "" && fo.Bind == "" {
 		if opts.UDPPort != PortUnspecified {
 			return nil, errors.New("-U: UDP is not supported; use -p for the built-in memcached server")
 		}
 		return nil, errors.New("need cluster configuration (-z, or -p for the built-in memcached server)")
 	}
-	b, err := ParseBehavior(opts.Behavior, opts.getenv)
+	b, err := ParseBehavior(z, opts.getenv)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, logger: logger, behavior: b}
+	n := &Node{opts: opts, logger: logger, behavior: b, level: level}
+	if fo.Bind != "" {
+		return n, n.newFleetNode(fo, z)
+	}
+	if fo.Admin != "" || fo.Data != "" || len(fo.Join) > 0 {
+		return nil, errors.New("-Z cluster_data, cluster_join, admin_listen and moxi join need -Z cluster_bind")
+	}
 	n.proxyCfg, err = n.buildProxyConfig()
 	if err != nil {
 		return nil, err
@@ -78,17 +91,22 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 		n.connectPools(ps)
 	}
 	if n.runsMemServer() {
-		n.mem = memserver.New(memserver.Config{
-			MaxBytes:    opts.MaxBytes,
-			MaxItemSize: opts.MaxItemSize,
-			NoEvict:     opts.NoEvict,
-			Version:     opts.Version,
-			Protocol:    opts.Protocol,
-			Logger:      logger,
-		})
+		n.mem = n.newMemServer()
 	}
 	n.warnIgnored()
 	return n, nil
+}
+
+// newMemServer builds the built-in memcached server from the flags.
+func (n *Node) newMemServer() memServer {
+	return memserver.New(memserver.Config{
+		MaxBytes:    n.opts.MaxBytes,
+		MaxItemSize: n.opts.MaxItemSize,
+		NoEvict:     n.opts.NoEvict,
+		Version:     n.opts.Version,
+		Protocol:    n.opts.Protocol,
+		Logger:      n.logger,
+	})
 }
 
 // runsMemServer reports whether the built-in memcached server runs: on -p,
@@ -114,21 +132,9 @@ func (n *Node) warnIgnored() {
 
 // buildProxyConfig turns -z into one bucket per static section.
 func (n *Node) buildProxyConfig() (proxycore.Config, error) {
-	cfg := proxycore.Config{
-		Version:     n.opts.Version,
-		MaxItemSize: n.opts.MaxItemSize,
-		Protocol:    n.opts.Protocol,
-		Threads:     n.opts.Threads,
-		ConfType:    "static",
-		Settings:    settingsPairs(n.opts),
-		// moxi's default_bucket_name: unset keeps clients on their
-		// listener's bucket; any value, even "", names one (or the NULL
-		// bucket).
-		NamedDefaultBucket: n.behavior.DefaultBucketName != proxycore.FirstBucket,
-		DefaultBucketName:  n.behavior.DefaultBucketName,
-	}
-	if n.opts.ClusterConfig == "" {
-		return cfg, nil
+	cfg, err := n.baseProxyConfig()
+	if err != nil || n.opts.ClusterConfig == "" {
+		return cfg, err
 	}
 	cc, err := ParseClusterConfig(n.opts.ClusterConfig)
 	if err != nil {
@@ -149,6 +155,25 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 			return cfg, err
 		}
 		cfg.Buckets = append(cfg.Buckets, bucket)
+	}
+	return cfg, nil
+}
+
+// baseProxyConfig is the proxy configuration the flags make, with no
+// bucket yet.
+func (n *Node) baseProxyConfig() (proxycore.Config, error) {
+	cfg := proxycore.Config{
+		Version:     n.opts.Version,
+		MaxItemSize: n.opts.MaxItemSize,
+		Protocol:    n.opts.Protocol,
+		Threads:     n.opts.Threads,
+		ConfType:    "static",
+		Settings:    settingsPairs(n.opts),
+		// moxi's default_bucket_name: unset keeps clients on their
+		// listener's bucket; any value, even "", names one (or the NULL
+		// bucket).
+		NamedDefaultBucket: n.behavior.DefaultBucketName != proxycore.FirstBucket,
+		DefaultBucketName:  n.behavior.DefaultBucketName,
 	}
 	return cfg, nil
 }

@@ -15,8 +15,9 @@ const PortUnspecified = -1
 // ignored by Node; fields marked "stats only" change nothing but the
 // memcached:settings:* lines of "stats proxy settings".
 type Options struct {
-	ClusterConfig string // -z, or the trailing URL argument
-	Behavior      string // -Z
+	ClusterConfig string   // -z, or the trailing URL argument
+	Behavior      string   // -Z
+	Join          []string // moxi join HOST[:PORT]...: fleet members to join
 
 	Port       int         // -p: built-in memcached server TCP port; PortUnspecified, 0 = any free port
 	UDPPort    int         // -U: not supported beyond stats; PortUnspecified when not given

@@ -86,15 +86,17 @@ func bucketOfURL(raw string) string {
 	return path.Base(u.Path)
 }
 
-// handle applies one streamed config message.
+// handle applies one streamed config message as the next version.
 func (f *restFeed) handle(_ context.Context, body []byte, src string) error {
-	host := ""
-	if u, err := url.Parse(src); err == nil {
-		host = u.Hostname()
-	}
-	maps, err := mapstore.ParseBucketsHost(body, host)
+	return f.apply(body, src, f.version.Load()+1)
+}
+
+// apply applies one config message as the given map version: the next of
+// this process's stream, or, in a fleet, the raft index that carried it.
+func (f *restFeed) apply(body []byte, src string, version uint64) error {
+	maps, err := mapstore.ParseBucketsHost(body, hostOf(src))
 	if f.applyPool != nil {
-		return f.handlePool(maps, err, src)
+		return f.handlePool(maps, err, src, version)
 	}
 	if err != nil {
 		f.logger.Error("rejected config from REST server; keeping the last good map", "url", src, "err", err)
@@ -105,17 +107,26 @@ func (f *restFeed) handle(_ context.Context, body []byte, src string) error {
 		f.logger.Error("config from REST server has no usable bucket; keeping the last good map", "url", src, "bucket", f.bucket)
 		return errors.New("no usable bucket in config")
 	}
-	m.Version = f.version.Add(1)
+	m.Version = version
+	f.version.Store(version)
 	f.maps.m.Store(m)
 	f.logger.Info("configuration received", "url", src, "version", m.Version, "servers", len(m.Servers))
 	return nil
+}
+
+// hostOf is the host of a config's URL, which stands in for "$HOST".
+func hostOf(src string) string {
+	if u, err := url.Parse(src); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }
 
 // handlePool applies a message of every bucket. A bucket whose part is
 // bad is logged and keeps its last good map while the others are applied,
 // so one bad tenant does not take the rest down; a message that is bad as
 // a whole changes nothing.
-func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string) error {
+func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string, v uint64) error {
 	var keep []string
 	for _, e := range bucketErrors(err) {
 		f.logger.Error("rejected a bucket of the config from REST server; keeping its last good map",
@@ -126,7 +137,7 @@ func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string) error
 		f.logger.Error("rejected config from REST server; keeping the last good maps", "url", src, "err", err)
 		return fmt.Errorf("parse config: %w", err)
 	}
-	v := f.version.Add(1)
+	f.version.Store(v)
 	for _, m := range maps {
 		m.Version = v
 	}
@@ -176,4 +187,23 @@ func (f *restFeed) run(ctx context.Context) error {
 		return fmt.Errorf("REST server %s: %w", f.client.Stats().CurrentURL, errAuth)
 	}
 	return err
+}
+
+// check reports whether apply would take a config message, without
+// applying it: the fleet's leader checks before it replicates.
+func (f *restFeed) check(body []byte, src string) error {
+	maps, err := mapstore.ParseBucketsHost(body, hostOf(src))
+	if f.bucket == "" { // a pool: bad buckets keep their maps, the rest apply
+		if err != nil && len(bucketErrors(err)) == 0 {
+			return fmt.Errorf("parse config: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("parse config: %w", err)
+	}
+	if pickBucket(maps, f.bucket) == nil {
+		return errors.New("no usable bucket in config")
+	}
+	return nil
 }

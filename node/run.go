@@ -16,6 +16,22 @@ import (
 // It returns nil on a clean stop, a *ListenError when a port cannot be
 // bound, and the server's error if one stops on its own.
 func (n *Node) Run(ctx context.Context) error {
+	if n.fleet != nil {
+		return n.runFleet(ctx)
+	}
+	feedCtx, stopFeeds := context.WithCancel(ctx)
+	defer stopFeeds()
+	feedErr := make(chan error, len(n.feeds))
+	for _, f := range n.feeds {
+		go func() { feedErr <- f.run(feedCtx) }()
+	}
+	return n.serve(ctx, feedErr)
+}
+
+// serve binds every listener and serves until ctx is done, a server
+// stops, or fatal delivers (a feed's 401, a fleet this node cannot be
+// part of); then it shuts the servers down.
+func (n *Node) serve(ctx context.Context, fatal <-chan error) error {
 	lns, err := n.bind()
 	if err != nil {
 		return err
@@ -25,12 +41,6 @@ func (n *Node) Run(ctx context.Context) error {
 		n.logger.Info("listening", "on", b.name)
 		go func() { errc <- b.serve(b.ln) }()
 	}
-	feedCtx, stopFeeds := context.WithCancel(ctx)
-	defer stopFeeds()
-	feedErr := make(chan error, len(n.feeds))
-	for _, f := range n.feeds {
-		go func() { feedErr <- f.run(feedCtx) }()
-	}
 	var runErr error
 	pending := len(lns)
 	select {
@@ -38,12 +48,11 @@ func (n *Node) Run(ctx context.Context) error {
 	case err := <-errc:
 		pending--
 		runErr = fmt.Errorf("server stopped unexpectedly: %w", err)
-	case err := <-feedErr:
+	case err := <-fatal:
 		if err != nil {
 			runErr = err
 		}
 	}
-	stopFeeds()
 	n.shutdown()
 	n.waitServe(errc, pending)
 	return runErr

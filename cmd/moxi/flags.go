@@ -37,6 +37,16 @@ func parseArgs(args []string, getenv func(string) string) (node.Options, error) 
 	opts.Version = version
 	opts.Getenv = getenv
 	var positional []string
+	if len(args) > 0 && args[0] == "join" {
+		args = args[1:]
+		for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			opts.Join = append(opts.Join, args[0])
+			args = args[1:]
+		}
+		if len(opts.Join) == 0 {
+			return opts, errors.New("join: name at least one fleet member, HOST[:PORT]")
+		}
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -67,7 +77,7 @@ func parseArgs(args []string, getenv func(string) string) (node.Options, error) 
 		return opts, err
 	}
 	if opts.ClusterConfig == "" && opts.Port == node.PortUnspecified &&
-		opts.UDPPort == node.PortUnspecified && opts.Socket == "" {
+		opts.UDPPort == node.PortUnspecified && opts.Socket == "" && !fleetMode(opts) {
 		return opts, errNeedConfig
 	}
 	return opts, nil
@@ -272,4 +282,11 @@ func itemSizeArg(val string) (int, error) {
 		return 0, fmt.Errorf("-I needs a size like 1048576, 1024k or 1m, got %q", val)
 	}
 	return n * mult, nil
+}
+
+// fleetMode reports whether the command line may be a fleet node, which
+// needs no -z when it joins: node.New decides for sure.
+func fleetMode(opts node.Options) bool {
+	b := opts.Behavior
+	return len(opts.Join) > 0 || strings.Contains(b, "cluster_bind") || strings.HasPrefix(b, ".") || strings.HasPrefix(b, "/")
 }

@@ -35,6 +35,9 @@ func main() {
 
 // run is main without the process exit, so it can be tested.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "status" {
+		return runStatus(args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(args, getenv)
 	if code, done := reportParse(err, stdout, stderr); done {
 		return code
@@ -65,7 +68,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stopSignals := handleSignals(cancel, logger, logOut)
+	stopSignals := handleSignals(cancel, logger, logOut, n.Reload)
 	defer stopSignals()
 	if opts.StdinCheck {
 		go watchStdin(stdin, logger, cancel)
@@ -111,7 +114,7 @@ func runNode(ctx context.Context, n *node.Node, stderr io.Writer) int {
 // file on SIGHUP. It uses signal.Notify rather than signal.NotifyContext
 // because SIGINT gets its own log line and SIGHUP must not stop moxi.
 // SIGPIPE needs nothing: Go ignores it for sockets.
-func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter) (stop func()) {
+func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter, reload func()) (stop func()) {
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -119,7 +122,7 @@ func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWr
 		for {
 			select {
 			case sig := <-sigc:
-				handleSignal(sig, cancel, logger, logOut)
+				handleSignal(sig, cancel, logger, logOut, reload)
 			case <-done:
 				return
 			}
@@ -131,12 +134,13 @@ func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWr
 	}
 }
 
-func handleSignal(sig os.Signal, cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter) {
+func handleSignal(sig os.Signal, cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter, reload func()) {
 	switch sig {
 	case syscall.SIGHUP:
 		if err := logOut.Reopen(); err != nil {
 			logger.Error("could not reopen log file", "err", err)
 		}
+		reload()
 	case syscall.SIGINT:
 		logger.Info("SIGINT handled.")
 		cancel()

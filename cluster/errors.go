@@ -1,0 +1,18 @@
+package cluster
+
+import (
+	"errors"
+	"os"
+)
+
+var (
+	// ErrNotLeader is returned by Propose on a node that does not lead.
+	ErrNotLeader = errors.New("cluster: not the leader")
+	// ErrJoinTimeout ends a node with no data that found no fleet in
+	// cluster_join_timeout.
+	ErrJoinTimeout = errors.New("cluster: no fleet answered before cluster_join_timeout")
+	// ErrOtherFleet refuses a join between two fleets.
+	ErrOtherFleet = errors.New("cluster: member of another fleet")
+)
+
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

@@ -1,0 +1,182 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// nodeMeta is what a node advertises in gossip, kept under memberlist's
+// MetaMaxSize (512 bytes): short keys, a source spec cut short.
+type nodeMeta struct {
+	Raft    string `json:"r"`
+	Fleet   string `json:"f,omitempty"`
+	Version string `json:"v,omitempty"`
+	Ports   string `json:"p,omitempty"`
+	Source  string `json:"s,omitempty"`
+}
+
+const maxMetaSource = 160
+
+func (m nodeMeta) encode(limit int) []byte {
+	if len(m.Source) > maxMetaSource {
+		m.Source = m.Source[:maxMetaSource]
+	}
+	b, _ := json.Marshal(m)
+	if len(b) > limit {
+		m.Source, m.Ports = "", ""
+		b, _ = json.Marshal(m)
+	}
+	return b
+}
+
+func decodeMeta(b []byte) (nodeMeta, error) {
+	var m nodeMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("decode node meta: %w", err)
+	}
+	return m, nil
+}
+
+// gossip is the memberlist side: this node's meta and what it has heard
+// of every member.
+type gossip struct {
+	ml     *memberlist.Memberlist
+	logger *slog.Logger
+	events chan struct{} // a token per membership change, for reconcile
+
+	mu          sync.Mutex
+	meta   nodeMeta
+	states map[string]memberState
+}
+
+// memberState is the last news of one member.
+type memberState struct {
+	State memberlist.NodeStateType
+	Addr  string
+	Meta  nodeMeta
+	Since time.Time // when it entered State
+}
+
+// NodeMeta is memberlist's Delegate: this node's meta.
+func (g *gossip) NodeMeta(limit int) []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.meta.encode(limit)
+}
+
+func (g *gossip) NotifyMsg([]byte)                           {}
+func (g *gossip) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (g *gossip) LocalState(join bool) []byte                { return nil }
+func (g *gossip) MergeRemoteState(buf []byte, join bool)     {}
+
+// NotifyAlive is memberlist's AliveDelegate: a node of another fleet is
+// refused as a peer, so two fleets never merge by gossip.
+func (g *gossip) NotifyAlive(peer *memberlist.Node) error {
+	m, err := decodeMeta(peer.Meta)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	mine := g.meta.Fleet
+	g.mu.Unlock()
+	if mine != "" && m.Fleet != "" && m.Fleet != mine {
+		return fmt.Errorf("%w: %s is in fleet %s (source %q), this node in fleet %s",
+			ErrOtherFleet, peer.Name, m.Fleet, m.Source, mine)
+	}
+	return nil
+}
+
+// NotifyJoin, NotifyLeave and NotifyUpdate are memberlist's EventDelegate.
+// They never block: reconcile reads the states itself.
+func (g *gossip) NotifyJoin(n *memberlist.Node) {
+	g.record(n, memberlist.StateAlive)
+	g.logger.Info("member joined", "member", n.Name, "addr", n.Address())
+	g.poke()
+}
+
+func (g *gossip) NotifyLeave(n *memberlist.Node) {
+	if n.State == memberlist.StateLeft {
+		g.record(n, memberlist.StateLeft)
+		g.logger.Info("member left", "member", n.Name)
+	} else {
+		g.record(n, memberlist.StateDead)
+		g.logger.Info("member failed", "member", n.Name)
+	}
+	g.poke()
+}
+
+func (g *gossip) NotifyUpdate(n *memberlist.Node) {
+	g.record(n, memberlist.StateAlive)
+	g.poke()
+}
+
+// record notes a member's new state and meta.
+func (g *gossip) record(n *memberlist.Node, state memberlist.NodeStateType) {
+	meta, _ := decodeMeta(n.Meta)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	old, seen := g.states[n.Name]
+	since := time.Now()
+	if seen && old.State == state {
+		since = old.Since
+	}
+	g.states[n.Name] = memberState{State: state, Addr: n.Address(), Meta: meta, Since: since}
+}
+
+// members returns a copy of what gossip knows of every member.
+func (g *gossip) members() map[string]memberState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string]memberState, len(g.states))
+	for k, v := range g.states {
+		out[k] = v
+	}
+	return out
+}
+
+func (g *gossip) poke() {
+	select {
+	case g.events <- struct{}{}:
+	default:
+	}
+}
+
+// setFleet advertises the fleet ID once it is known.
+func (g *gossip) setFleet(id, source string) {
+	g.mu.Lock()
+	changed := g.meta.Fleet != id || g.meta.Source != source
+	g.meta.Fleet, g.meta.Source = id, source
+	g.mu.Unlock()
+	if changed && g.ml != nil {
+		_ = g.ml.UpdateNode(time.Second)
+	}
+}
+
+// startGossip creates the memberlist on cfg's bind address.
+func startGossip(cfg Config, name string, g *gossip) error {
+	mc := memberlist.DefaultLANConfig()
+	if cfg.Fast {
+		mc = memberlist.DefaultLocalConfig()
+		mc.ProbeInterval = 200 * time.Millisecond
+		mc.GossipInterval = 50 * time.Millisecond
+		mc.PushPullInterval = 2 * time.Second
+	}
+	host, port := cfg.gossipAddr()
+	mc.Name = name
+	mc.BindAddr, mc.BindPort = host, port
+	mc.AdvertiseAddr, mc.AdvertisePort = host, port
+	mc.Label = cfg.Name
+	mc.Delegate, mc.Events, mc.Alive = g, g, g
+	mc.Logger = memberlistLogger(g.logger)
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return fmt.Errorf("gossip on %s: %w", cfg.BindAddr, err)
+	}
+	g.ml = ml
+	return nil
+}

@@ -1,0 +1,72 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// joinLoop joins the members named by join, retrying with backoff and
+// logging each try. A node with no data gives up after
+// cluster_join_timeout (Err then reports it); one with data serves its
+// last map meanwhile and keeps trying for ever.
+func (c *Cluster) joinLoop(ctx context.Context) {
+	addrs := make([]string, len(c.cfg.Join))
+	for i, j := range c.cfg.Join {
+		host, port, _ := splitHostPort(j, DefaultGossipPort)
+		addrs[i] = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	deadline := time.Now().Add(c.cfg.JoinTimeout)
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		n, err := c.gossip.ml.Join(addrs)
+		if n > 0 {
+			c.logger.Info("joined the fleet", "via", addrs, "answered", n)
+			return
+		}
+		if !c.hadData && time.Now().After(deadline) {
+			c.fail(fmt.Errorf("%w: tried %v for %v: %w", ErrJoinTimeout, addrs, c.cfg.JoinTimeout, err))
+			return
+		}
+		c.logger.Warn("join failed; retrying", "attempt", attempt, "addrs", addrs, "err", err, "delay", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
+}
+
+// watchFleet adopts the fleet's ID once this node has applied the fleet's
+// source (a joining node learns it then), and reports a source of another
+// fleet than the one cluster_data belongs to.
+func (c *Cluster) watchFleet(ctx context.Context) {
+	ch, unsubscribe := c.deps.Store.Subscribe()
+	defer unsubscribe()
+	for {
+		st := c.deps.Store.State()
+		if st.Source != nil && st.Source.FleetID != "" {
+			if err := c.checkFleet(st); err != nil {
+				c.fail(err)
+				return
+			}
+			if c.fleetID() == "" {
+				c.idMu.Lock()
+				c.id.Fleet = st.Source.FleetID
+				c.idMu.Unlock()
+				if err := c.saveIdentity(); err != nil {
+					c.logger.Error("could not save the node identity", "err", err)
+				}
+			}
+			c.gossip.setFleet(st.Source.FleetID, st.Source.Spec)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+	}
+}

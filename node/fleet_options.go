@@ -1,0 +1,132 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moxifleet/moxi/cluster"
+)
+
+// FleetOptions are the -Z keys of fleet mode. They are moxi's own, not
+// the original's proxy behaviors, so they are matched by their full
+// names only and never show in stats proxy.
+type FleetOptions struct {
+	Bind        string        // cluster_bind: HOST:PORT for gossip; "" = standalone
+	Data        string        // cluster_data
+	Join        []string      // cluster_join (A|B) and moxi join's arguments
+	RaftPort    int           // cluster_raft_port; 0 = gossip port + 1
+	Voters      int           // cluster_voters
+	Reap        time.Duration // cluster_reap
+	Name        string        // cluster_name
+	JoinTimeout time.Duration // cluster_join_timeout
+	NodeName    string        // cluster_node
+	Admin       string        // admin_listen: HOST:PORT of the admin HTTP server
+	Fast        bool          // cluster_fast: loopback timings (tests, benchmarks)
+}
+
+// DefaultAdminListen is admin_listen's default in fleet mode: loopback.
+const DefaultAdminListen = "127.0.0.1:8290"
+
+func defaultFleetOptions() FleetOptions {
+	return FleetOptions{Voters: cluster.DefaultVoters, Reap: cluster.DefaultReap,
+		Name: cluster.DefaultClusterName, JoinTimeout: cluster.DefaultJoinTimeout}
+}
+
+// fleetKeys sets each fleet key's field from its -Z value.
+var fleetKeys = map[string]func(f *FleetOptions, v string) error{
+	"cluster_bind":      func(f *FleetOptions, v string) error { f.Bind = v; return nil },
+	"cluster_data":      func(f *FleetOptions, v string) error { f.Data = v; return nil },
+	"cluster_join":      func(f *FleetOptions, v string) error { f.Join = append(f.Join, splitJoin(v)...); return nil },
+	"cluster_raft_port": func(f *FleetOptions, v string) error { return setInt(&f.RaftPort, v) },
+	"cluster_voters":    func(f *FleetOptions, v string) error { return setInt(&f.Voters, v) },
+	"cluster_reap":      func(f *FleetOptions, v string) error { return setDuration(&f.Reap, v) },
+	"cluster_name":      func(f *FleetOptions, v string) error { f.Name = v; return nil },
+	"cluster_join_timeout": func(f *FleetOptions, v string) error {
+		return setDuration(&f.JoinTimeout, v)
+	},
+	"cluster_node": func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
+	"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
+	"cluster_fast": func(f *FleetOptions, v string) error {
+		b, err := strconv.ParseBool(v)
+		f.Fast = b
+		return err
+	},
+}
+
+// splitFleetKeys takes the fleet keys out of a -Z string, returning them
+// and the rest for ParseBehavior.
+func splitFleetKeys(z string) (FleetOptions, string, error) {
+	f := defaultFleetOptions()
+	var rest []string
+	for item := range strings.SplitSeq(z, ",") {
+		key, val, _ := strings.Cut(strings.TrimSpace(item), "=")
+		set, ok := fleetKeys[strings.TrimSpace(key)]
+		if !ok {
+			rest = append(rest, item)
+			continue
+		}
+		if err := set(&f, strings.TrimSpace(val)); err != nil {
+			return f, "", fmt.Errorf("-Z: config error in key: %s value: %s (%w)", key, val, err)
+		}
+	}
+	return f, strings.Join(rest, ","), nil
+}
+
+// splitJoin splits a cluster_join value, A|B.
+func splitJoin(v string) []string {
+	var out []string
+	for a := range strings.SplitSeq(v, "|") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func setInt(p *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("not a number")
+	}
+	*p = n
+	return nil
+}
+
+// setDuration takes a Go duration ("72h", "30s") or milliseconds, as
+// moxi's other times are.
+func setDuration(p *time.Duration, v string) error {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+		*p = time.Duration(ms) * time.Millisecond
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("not a duration such as 30s or 72h")
+	}
+	*p = d
+	return nil
+}
+
+// clusterConfig turns the fleet options into the cluster's Config.
+func (f FleetOptions) clusterConfig() cluster.Config {
+	c := cluster.DefaultConfig()
+	c.BindAddr, c.RaftPort, c.DataDir, c.Name = f.Bind, f.RaftPort, f.Data, f.Name
+	c.NodeName, c.Join, c.JoinTimeout = f.NodeName, f.Join, f.JoinTimeout
+	c.Voters, c.Reap, c.Fast = f.Voters, f.Reap, f.Fast
+	return c
+}
+
+// fleetOptions splits the fleet keys out of -Z, reading a -Z file first.
+func fleetOptions(z string) (FleetOptions, string, error) {
+	if strings.HasPrefix(z, ".") || strings.HasPrefix(z, "/") {
+		data, err := os.ReadFile(z)
+		if err != nil {
+			return defaultFleetOptions(), "", fmt.Errorf("-Z: could not read behavior file: %s: %w", z, pathCause(err))
+		}
+		z = string(data)
+	}
+	return splitFleetKeys(z)
+}

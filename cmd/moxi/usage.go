@@ -15,11 +15,13 @@ const usageText = `moxi %s
 
 Usage: moxi [flags] -z <cluster config> [-Z <behaviors>]
        moxi [flags] http://HOST:8091/pools/default/bucketsStreaming/default
+       moxi join HOST[:PORT]... -Z cluster_bind=IP:PORT,cluster_data=DIR [flags]
+       moxi status [HOST:PORT]      print a fleet node's admin /status as tables
 
 -z <cfg>      cluster configuration:
                 PORT=HOST[:PORT[:WEIGHT]][,HOST...][;PORT=...]   static server list
                 ./file or /path/file                            read the config from a file
-                url=http://HOST:8091/pools/...[|http://...]      REST (not supported yet)
+                url=http://HOST:8091/pools/...[|http://...]      membase REST streaming
 -Z <key=val,...>  proxy behaviors (see below), or ./file or /path/file
 -p <num>      TCP port of the built-in memcached server (deprecated; 0 = any free port)
 -U <num>      UDP port (not supported)
@@ -55,6 +57,17 @@ Built-in memcached server (deprecated):
 -L            use large memory pages (no effect)
 -D <char>     stats key prefix delimiter (stats only; default: ':')
 -C            disable CAS (stats only)
+
+Fleet mode (-Z keys of moxi's own, full names only):
+  cluster_bind=IP:PORT      gossip (memberlist) address; raft listens on the same IP,
+                            on PORT+1 unless cluster_raft_port=N says otherwise
+  cluster_data=DIR          raft log, snapshots and the last applied maps
+  cluster_join=A|B          members to join (as moxi join A B); default gossip port 7946
+  cluster_name=NAME         separates fleets on one network (default: moxi)
+  cluster_voters=N          raft voters, 1, 3 or 5 (default: 3); the rest are non-voters
+  cluster_reap=DUR          remove a failed member after DUR (default: 72h)
+  cluster_join_timeout=DUR  a node with no data gives up joining after DUR (default: 60s)
+  admin_listen=IP:PORT      admin HTTP: /status, /health, / (default: 127.0.0.1:8290)
 
 Environment: MOXI_SASL_PLAIN_USR and MOXI_SASL_PLAIN_PWD set the default
 -Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port.

@@ -45,7 +45,11 @@ func (n *Node) leadREST(ctx context.Context, p cluster.Proposer, spec string) {
 		cfg := restconfig.DefaultConfig()
 		cfg.URLs, cfg.Logger, cfg.UserAgent = s.URLs, n.logger, "moxi/"+n.opts.Version
 		cfg.User, cfg.Password = s.Credentials(n.behavior)
-		client, err := restconfig.New(cfg, n.proposeREST(p, i))
+		bucket := bucketOfURL(s.URLs[0])
+		if streamsAllBuckets(s.URLs[0]) {
+			bucket = ""
+		}
+		client, err := restconfig.New(cfg, n.proposeREST(p, i, bucket))
 		if err != nil {
 			n.logger.Error("the fleet's REST source", "err", err)
 			continue
@@ -72,14 +76,14 @@ func (n *Node) streamWhileLeading(ctx context.Context, client *restconfig.Client
 	}
 }
 
-// proposeREST is section i's stream handler on the leader.
-func (n *Node) proposeREST(p cluster.Proposer, section int) restconfig.Handler {
+// proposeREST is section i's stream handler on the leader. It works
+// from the source alone, not from this node's proxy, which may not be
+// built yet when the first node of a fleet starts leading.
+func (n *Node) proposeREST(p cluster.Proposer, section int, bucket string) restconfig.Handler {
 	return func(ctx context.Context, body []byte, src string) error {
-		if section < len(n.feeds) {
-			if err := n.feeds[section].check(body, src); err != nil {
-				n.logger.Error("rejected config from REST server; the fleet keeps its last good map", "url", src, "err", err)
-				return err
-			}
+		if err := checkREST(body, src, bucket); err != nil {
+			n.logger.Error("rejected config from REST server; the fleet keeps its last good map", "url", src, "err", err)
+			return err
 		}
 		return n.propose(ctx, p, mapstore.ConfigEntry{Section: section, Origin: src, Body: body})
 	}
@@ -107,7 +111,7 @@ func (n *Node) leadStatic(ctx context.Context, p cluster.Proposer, spec string) 
 	defer tick.Stop()
 	for {
 		if body, origin, ok := n.readStatic(spec); ok {
-			if err := n.propose(ctx, p, mapstore.ConfigEntry{Section: len(n.feeds), Origin: origin, Body: body}); err != nil {
+			if err := n.propose(ctx, p, mapstore.ConfigEntry{Section: 0, Origin: origin, Body: body}); err != nil {
 				n.logger.Error("could not replicate the static config", "err", err)
 			}
 		}

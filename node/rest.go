@@ -189,11 +189,12 @@ func (f *restFeed) run(ctx context.Context) error {
 	return err
 }
 
-// check reports whether apply would take a config message, without
-// applying it: the fleet's leader checks before it replicates.
-func (f *restFeed) check(body []byte, src string) error {
+// checkREST reports whether a feed of bucket ("" for a pool) would apply
+// a config message, without applying it: the fleet's leader checks
+// before it replicates.
+func checkREST(body []byte, src, bucket string) error {
 	maps, err := mapstore.ParseBucketsHost(body, hostOf(src))
-	if f.bucket == "" { // a pool: bad buckets keep their maps, the rest apply
+	if bucket == "" { // a pool: bad buckets keep their maps, the rest apply
 		if err != nil && len(bucketErrors(err)) == 0 {
 			return fmt.Errorf("parse config: %w", err)
 		}
@@ -202,7 +203,7 @@ func (f *restFeed) check(body []byte, src string) error {
 	if err != nil {
 		return fmt.Errorf("parse config: %w", err)
 	}
-	if pickBucket(maps, f.bucket) == nil {
+	if pickBucket(maps, bucket) == nil {
 		return errors.New("no usable bucket in config")
 	}
 	return nil

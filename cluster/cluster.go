@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/hashicorp/raft"
 
 	"github.com/moxifleet/moxi/mapstore"
@@ -35,6 +36,12 @@ type Cluster struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 	unknown     map[raft.ServerID]time.Time // raft servers gossip does not know; leader loop only
+
+	// Test hooks, set between New and Start: raft's and memberlist's
+	// in-memory transports instead of sockets on cfg.BindAddr. nil in
+	// production.
+	raftTrans   raft.Transport
+	gossipTrans memberlist.Transport
 }
 
 // New validates cfg. Nothing is opened until Start.
@@ -176,7 +183,7 @@ func (c *Cluster) startGossip() error {
 		spec = c.cfg.Source.Spec
 	}
 	c.gossip = &gossip{logger: c.logger, events: make(chan struct{}, 1),
-		states: make(map[string]memberState),
+		states: make(map[string]memberState), transport: c.gossipTrans,
 		meta: nodeMeta{Raft: c.cfg.raftAddr(), Fleet: c.fleetID(), Version: c.cfg.Version, Ports: c.cfg.Ports, Source: spec}}
 	return startGossip(c.cfg, c.id.Node, c.gossip)
 }
@@ -229,6 +236,7 @@ func (c *Cluster) Shutdown(ctx context.Context) error {
 		if d, ok := ctx.Deadline(); ok {
 			leave = min(leave, time.Until(d))
 		}
+		c.gossip.announceLeave(leave / 2)
 		if err := c.gossip.ml.Leave(leave); err != nil {
 			c.logger.Warn("leaving gossip", "err", err)
 		}

@@ -18,6 +18,11 @@ type nodeMeta struct {
 	Version string `json:"v,omitempty"`
 	Ports   string `json:"p,omitempty"`
 	Source  string `json:"s,omitempty"`
+	// Leaving is set by a node shutting down, just before it leaves
+	// gossip: memberlist tells the others of a departure without saying
+	// whether it was graceful, and a node that left must be removed from
+	// raft at once, not after cluster_reap.
+	Leaving bool `json:"l,omitempty"`
 }
 
 const maxMetaSource = 160
@@ -48,8 +53,10 @@ type gossip struct {
 	ml     *memberlist.Memberlist
 	logger *slog.Logger
 	events chan struct{} // a token per membership change, for reconcile
+	// transport replaces UDP and TCP on cfg.BindAddr (tests); nil in production.
+	transport memberlist.Transport
 
-	mu          sync.Mutex
+	mu     sync.Mutex
 	meta   nodeMeta
 	states map[string]memberState
 }
@@ -100,7 +107,7 @@ func (g *gossip) NotifyJoin(n *memberlist.Node) {
 }
 
 func (g *gossip) NotifyLeave(n *memberlist.Node) {
-	if n.State == memberlist.StateLeft {
+	if n.State == memberlist.StateLeft || g.announcedLeaving(n) {
 		g.record(n, memberlist.StateLeft)
 		g.logger.Info("member left", "member", n.Name)
 	} else {
@@ -115,9 +122,35 @@ func (g *gossip) NotifyUpdate(n *memberlist.Node) {
 	g.poke()
 }
 
-// record notes a member's new state and meta.
+// announcedLeaving reports whether n said it was leaving, in the meta it
+// has now or in the last meta heard from it.
+func (g *gossip) announcedLeaving(n *memberlist.Node) bool {
+	if m, err := decodeMeta(n.Meta); err == nil && m.Leaving {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.states[n.Name].Meta.Leaving
+}
+
+// announceLeave tells the others this node is about to leave, waiting up
+// to timeout for the news to go out.
+func (g *gossip) announceLeave(timeout time.Duration) {
+	g.mu.Lock()
+	g.meta.Leaving = true
+	g.mu.Unlock()
+	if err := g.ml.UpdateNode(timeout); err != nil {
+		g.logger.Warn("could not announce leaving", "err", err)
+	}
+}
+
+// record notes a member's new state and meta; a member that announced
+// it is leaving counts as left.
 func (g *gossip) record(n *memberlist.Node, state memberlist.NodeStateType) {
 	meta, _ := decodeMeta(n.Meta)
+	if meta.Leaving {
+		state = memberlist.StateLeft
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	old, seen := g.states[n.Name]
@@ -173,6 +206,9 @@ func startGossip(cfg Config, name string, g *gossip) error {
 	mc.Label = cfg.Name
 	mc.Delegate, mc.Events, mc.Alive = g, g, g
 	mc.Logger = memberlistLogger(g.logger)
+	if g.transport != nil {
+		mc.Transport = g.transport
+	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		return fmt.Errorf("gossip on %s: %w", cfg.BindAddr, err)

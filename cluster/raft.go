@@ -15,7 +15,7 @@ import (
 type raftNode struct {
 	r       *raft.Raft
 	bolt    *raftboltdb.BoltStore
-	trans   *raft.NetworkTransport
+	trans   raft.Transport
 	notify  chan bool
 	existed bool // the log held state before this start
 }
@@ -34,16 +34,11 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 		_ = rn.bolt.Close()
 		return nil, fmt.Errorf("open snapshots in %s: %w", cfg.DataDir, err)
 	}
-	addr := cfg.raftAddr()
-	adv, err := net.ResolveTCPAddr("tcp", addr)
-	if err != nil {
+	if c.raftTrans != nil {
+		rn.trans = c.raftTrans // tests: an in-memory transport
+	} else if rn.trans, err = tcpTransport(cfg.raftAddr(), out); err != nil {
 		_ = rn.bolt.Close()
-		return nil, fmt.Errorf("raft address %s: %w", addr, err)
-	}
-	rn.trans, err = raft.NewTCPTransport(addr, adv, 3, 10*time.Second, out)
-	if err != nil {
-		_ = rn.bolt.Close()
-		return nil, fmt.Errorf("raft listen on %s: %w", addr, err)
+		return nil, err
 	}
 	if rn.existed, err = raft.HasExistingState(rn.bolt, rn.bolt, snaps); err != nil {
 		rn.close()
@@ -64,6 +59,19 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 	return rn, nil
 }
 
+// tcpTransport listens for raft on addr.
+func tcpTransport(addr string, out io.Writer) (raft.Transport, error) {
+	adv, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("raft address %s: %w", addr, err)
+	}
+	trans, err := raft.NewTCPTransport(addr, adv, 3, 10*time.Second, out)
+	if err != nil {
+		return nil, fmt.Errorf("raft listen on %s: %w", addr, err)
+	}
+	return trans, nil
+}
+
 // raftConfig is raft's configuration: leadership changes reach
 // monitorLeadership through NotifyCh, which, unlike LeaderCh, drops no
 // transition. Maps are small and rare, so snapshots are frequent enough
@@ -76,9 +84,12 @@ func raftConfig(cfg Config, id string, notify chan bool) *raft.Config {
 	rc.SnapshotInterval = 30 * time.Second
 	rc.TrailingLogs = 128
 	if cfg.Fast {
-		rc.HeartbeatTimeout = 200 * time.Millisecond
-		rc.ElectionTimeout = 200 * time.Millisecond
-		rc.LeaderLeaseTimeout = 100 * time.Millisecond
+		// Faster than raft's LAN defaults (1 s, 1 s, 500 ms), but with
+		// room for a loaded two-core host: a 100 ms lease made leaders
+		// step down, and drop the fleet's stream, under test load.
+		rc.HeartbeatTimeout = 500 * time.Millisecond
+		rc.ElectionTimeout = 500 * time.Millisecond
+		rc.LeaderLeaseTimeout = 250 * time.Millisecond
 		rc.CommitTimeout = 5 * time.Millisecond
 	}
 	return rc
@@ -97,8 +108,8 @@ func (rn *raftNode) close() {
 	if rn.r != nil {
 		_ = rn.r.Shutdown().Error()
 	}
-	if rn.trans != nil {
-		_ = rn.trans.Close()
+	if t, ok := rn.trans.(raft.WithClose); ok {
+		_ = t.Close()
 	}
 	if rn.bolt != nil {
 		_ = rn.bolt.Close()

@@ -142,7 +142,9 @@ func (n *Node) buildFleetProxy(st *mapstore.FleetState) error {
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
+	n.fleet.mu.Lock() // serving (admin /status, /health) reads it meanwhile
 	n.proxy = ps
+	n.fleet.mu.Unlock()
 	n.connectPools(ps)
 	return nil
 }

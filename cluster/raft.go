@@ -91,6 +91,7 @@ func raftConfig(cfg Config, id string, notify chan bool) *raft.Config {
 		rc.ElectionTimeout = 500 * time.Millisecond
 		rc.LeaderLeaseTimeout = 250 * time.Millisecond
 		rc.CommitTimeout = 5 * time.Millisecond
+		rc.SnapshotInterval = time.Second
 	}
 	return rc
 }

@@ -20,6 +20,7 @@ type Status struct {
 	LastIndex   uint64   `json:"last_index"`
 	CommitIndex uint64   `json:"commit_index"`
 	Applied     uint64   `json:"applied_index"`
+	Snapshot    uint64   `json:"last_snapshot_index"`
 	Members     []Member `json:"members"`
 }
 
@@ -43,6 +44,7 @@ func (c *Cluster) Status() Status {
 		Leader: string(id), LeaderAddr: string(addr), Established: c.established.Load(),
 		Term: parseUint(stats["term"]), LastIndex: r.LastIndex(),
 		CommitIndex: parseUint(stats["commit_index"]), Applied: r.AppliedIndex(),
+		Snapshot: parseUint(stats["last_snapshot_index"]),
 	}
 	st.Members = c.memberList()
 	return st

@@ -87,6 +87,7 @@ type fleetStatus struct {
 	LastIndex   uint64         `json:"last_index"`
 	CommitIndex uint64         `json:"commit_index"`
 	Applied     uint64         `json:"applied_index"`
+	Snapshot    uint64         `json:"last_snapshot_index"`
 	Members     []fleetMember  `json:"members"`
 	Serving     bool           `json:"serving"`
 	Source      string         `json:"source"`

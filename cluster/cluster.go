@@ -215,6 +215,13 @@ func (c *Cluster) Propose(ctx context.Context, data []byte) (uint64, error) {
 	if err := f.Error(); err != nil {
 		return 0, fmt.Errorf("raft apply: %w", err)
 	}
+	// Followers learn that an entry is committed from the leader's next
+	// AppendEntries, which an idle leader sends only every CommitTimeout.
+	// A barrier is such an entry, sent now: the fleet applies the map in a
+	// round trip rather than a CommitTimeout, and the leader can idle.
+	if err := c.raft.r.Barrier(timeout).Error(); err != nil {
+		c.logger.Debug("barrier after a proposal", "err", err)
+	}
 	if resp, ok := f.Response().(applyResponse); ok && resp.err != nil {
 		return f.Index(), resp.err
 	}

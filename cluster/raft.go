@@ -83,6 +83,11 @@ func raftConfig(cfg Config, id string, notify chan bool) *raft.Config {
 	rc.SnapshotThreshold = 64
 	rc.SnapshotInterval = 30 * time.Second
 	rc.TrailingLogs = 128
+	// An idle leader sends every follower an AppendEntries each
+	// CommitTimeout (50 ms by default) besides its heartbeats: half its
+	// idle CPU at 31 nodes. Propose follows each entry with a barrier, so
+	// commits do not wait for it.
+	rc.CommitTimeout = 500 * time.Millisecond
 	if cfg.Fast {
 		// Faster than raft's LAN defaults (1 s, 1 s, 500 ms), but with
 		// room for a loaded two-core host: a 100 ms lease made leaders

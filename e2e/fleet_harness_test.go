@@ -247,6 +247,9 @@ func (nd *fleetNode) args(join []string) []string {
 	}
 	args = append(args, "-v", "-l", nd.IP, "-Z", z)
 	if nd.Index == 0 {
+		if !strings.HasPrefix(f.opts.Source, "http://") {
+			args = append(args, "-z") // a static source is only taken with -z
+		}
 		args = append(args, f.opts.Source)
 	}
 	return args

@@ -166,12 +166,17 @@ func (r *request) countDown() {
 
 func (r *request) abandoned() bool { return r.gone.Load() }
 
-// matchSlot finds, from cursor on, the slot of o that asked for key, and
-// records that its block starts at start. It returns the slot's position in
-// o.slots, or -1 past the end when nothing matches (a server answering a
-// key it was not asked for).
+// matchSlot finds the slot of o that asked for key, and records that its
+// block starts at start. It looks from cursor on first, since memcached
+// answers hits in request order, then wraps around: a server that is
+// itself a proxy (a chained moxi answers a GETKQ group server by server)
+// may answer in another order. It returns the slot's position in o.slots,
+// or -1 when nothing matches (a server answering a key it was not asked
+// for).
 func (r *request) matchSlot(o *op, cursor int, key []byte, start int) int {
-	for i := max(cursor, 0); i < len(o.slots); i++ {
+	cursor = max(cursor, 0)
+	for n := 0; n < len(o.slots); n++ {
+		i := (cursor + n) % len(o.slots)
 		s := &r.slots[o.slots[i]]
 		if string(s.key) == string(key) {
 			s.start = int32(start)

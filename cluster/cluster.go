@@ -243,7 +243,7 @@ func (c *Cluster) Shutdown(ctx context.Context) error {
 		if d, ok := ctx.Deadline(); ok {
 			leave = min(leave, time.Until(d))
 		}
-		c.gossip.announceLeave(leave / 2)
+		c.gossip.announceLeave(c.id.Node, leave/2)
 		if err := c.gossip.ml.Leave(leave); err != nil {
 			c.logger.Warn("leaving gossip", "err", err)
 		}

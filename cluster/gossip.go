@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +77,26 @@ func (g *gossip) NodeMeta(limit int) []byte {
 	return g.meta.encode(limit)
 }
 
-func (g *gossip) NotifyMsg([]byte)                           {}
+// leavingMsg prefixes the message a node shutting down sends every
+// member directly (see announceLeave).
+const leavingMsg = "moxi-leaving:"
+
+// NotifyMsg records a member's word that it is leaving. memberlist
+// requires the bytes to be copied, which the string conversion does.
+func (g *gossip) NotifyMsg(b []byte) {
+	name, ok := strings.CutPrefix(string(b), leavingMsg)
+	if !ok {
+		return
+	}
+	g.mu.Lock()
+	st := g.states[name]
+	st.Meta.Leaving = true
+	st.State, st.Since = memberlist.StateLeft, time.Now()
+	g.states[name] = st
+	g.mu.Unlock()
+	g.poke()
+}
+
 func (g *gossip) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (g *gossip) LocalState(join bool) []byte                { return nil }
 func (g *gossip) MergeRemoteState(buf []byte, join bool)     {}
@@ -92,8 +112,11 @@ func (g *gossip) NotifyAlive(peer *memberlist.Node) error {
 	mine := g.meta.Fleet
 	g.mu.Unlock()
 	if mine != "" && m.Fleet != "" && m.Fleet != mine {
-		return fmt.Errorf("%w: %s is in fleet %s (source %q), this node in fleet %s",
-			ErrOtherFleet, peer.Name, m.Fleet, m.Source, mine)
+		g.mu.Lock()
+		source := g.meta.Source
+		g.mu.Unlock()
+		return fmt.Errorf("%w: %s is in fleet %s (source %q), this node in fleet %s (source %q)",
+			ErrOtherFleet, peer.Name, m.Fleet, m.Source, mine, source)
 	}
 	return nil
 }
@@ -118,6 +141,9 @@ func (g *gossip) NotifyLeave(n *memberlist.Node) {
 }
 
 func (g *gossip) NotifyUpdate(n *memberlist.Node) {
+	if g.announcedLeaving(n) {
+		return // a stale update must not bring a leaving member back
+	}
 	g.record(n, memberlist.StateAlive)
 	g.poke()
 }
@@ -133,14 +159,26 @@ func (g *gossip) announcedLeaving(n *memberlist.Node) bool {
 	return g.states[n.Name].Meta.Leaving
 }
 
-// announceLeave tells the others this node is about to leave, waiting up
-// to timeout for the news to go out.
-func (g *gossip) announceLeave(timeout time.Duration) {
+// announceLeave tells the others this node is about to leave: in its
+// meta, and in a message sent to each member over TCP, since memberlist's
+// own leave message can cancel a meta update still queued for gossip, and
+// the leader would then take the departure for a failure.
+func (g *gossip) announceLeave(name string, timeout time.Duration) {
 	g.mu.Lock()
 	g.meta.Leaving = true
 	g.mu.Unlock()
 	if err := g.ml.UpdateNode(timeout); err != nil {
 		g.logger.Warn("could not announce leaving", "err", err)
+	}
+	msg := []byte(leavingMsg + name)
+	deadline := time.Now().Add(timeout)
+	for _, m := range g.ml.Members() {
+		if m.Name == name || time.Now().After(deadline) {
+			continue
+		}
+		if err := g.ml.SendReliable(m, msg); err != nil {
+			g.logger.Debug("could not tell a member this node is leaving", "member", m.Name, "err", err)
+		}
 	}
 }
 
@@ -159,6 +197,19 @@ func (g *gossip) record(n *memberlist.Node, state memberlist.NodeStateType) {
 		since = old.Since
 	}
 	g.states[n.Name] = memberState{State: state, Addr: n.Address(), Meta: meta, Since: since}
+}
+
+// hasPeer reports whether gossip has admitted another alive member: a
+// join answered by a node of another fleet admits none.
+func (g *gossip) hasPeer(self string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for name, st := range g.states {
+		if name != self && st.State == memberlist.StateAlive {
+			return true
+		}
+	}
+	return false
 }
 
 // members returns a copy of what gossip knows of every member.

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"net"
 	"strconv"
 	"time"
@@ -21,16 +23,19 @@ func (c *Cluster) joinLoop(ctx context.Context) {
 	deadline := time.Now().Add(c.cfg.JoinTimeout)
 	delay := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		n, err := c.gossip.ml.Join(addrs)
-		if n > 0 {
-			c.logger.Info("joined the fleet", "via", addrs, "answered", n)
+		err := c.joinOnce(addrs)
+		if err == nil {
+			c.logger.Info("joined the fleet", "via", addrs)
 			return
 		}
-		if !c.hadData && time.Now().After(deadline) {
-			c.fail(fmt.Errorf("%w: tried %v for %v: %w", ErrJoinTimeout, addrs, c.cfg.JoinTimeout, err))
+		if !c.hadData && !time.Now().Before(deadline) {
+			c.fail(fmt.Errorf("%w: tried %v for %v: %s", ErrJoinTimeout, addrs, c.cfg.JoinTimeout, oneLine(err)))
 			return
 		}
-		c.logger.Warn("join failed; retrying", "attempt", attempt, "addrs", addrs, "err", err, "delay", delay)
+		if !c.hadData {
+			delay = min(delay, time.Until(deadline))
+		}
+		c.logger.Warn("join failed; retrying", "attempt", attempt, "addrs", addrs, "err", oneLine(err), "delay", delay)
 		select {
 		case <-ctx.Done():
 			return
@@ -38,6 +43,31 @@ func (c *Cluster) joinLoop(ctx context.Context) {
 		}
 		delay = min(2*delay, 10*time.Second)
 	}
+}
+
+// joinOnce contacts addrs and waits briefly for gossip to admit one of
+// the members that answered: a node of another fleet answers but is
+// refused (NotifyAlive), which is no join.
+func (c *Cluster) joinOnce(addrs []string) error {
+	n, err := c.gossip.ml.Join(addrs)
+	if n == 0 {
+		return err
+	}
+	for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+		if c.gossip.hasPeer(c.id.Node) {
+			return nil
+		}
+	}
+	return errors.New("members answered but none was admitted: another fleet (see the refusal logged above)")
+}
+
+// oneLine folds a multi-line error (memberlist's joined errors) into one
+// line for logs and moxi's exit message.
+func oneLine(err error) string {
+	if err == nil {
+		return "no member answered"
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // watchFleet adopts the fleet's ID once this node has applied the fleet's

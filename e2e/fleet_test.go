@@ -113,18 +113,8 @@ func TestFleetRebalanceUnderLoad(t *testing.T) {
 	sampler := sampleStreams(m, 1, 20*time.Millisecond)
 	load := startFleetLoad(t, m, f.Nodes, 2, 1_000_000)
 	load.waitOps(t, 500, 10*time.Second)
-	m.post(t, "/mock/rebalance?nodes=4", http.StatusAccepted)
 	rebStart := time.Now()
-	eventually(t, 20*time.Second, func() error {
-		var st mockStatus
-		if err := m.getJSON("/mock/status", &st); err != nil {
-			return err
-		}
-		if st.RebalanceRunning || len(st.ServerList) != 4 {
-			return fmt.Errorf("rebalance running %v, %d servers", st.RebalanceRunning, len(st.ServerList))
-		}
-		return nil
-	})
+	rebalanceMock(t, m, 4)
 	rebDone := time.Since(rebStart)
 	v, sts := f.waitStable(t, f.Nodes, 200*time.Millisecond, 15*time.Second, finalMap(f.Nodes, 4))
 	var lastApplied time.Time

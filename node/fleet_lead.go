@@ -109,8 +109,9 @@ func (n *Node) propose(ctx context.Context, p cluster.Proposer, e mapstore.Confi
 func (n *Node) leadStatic(ctx context.Context, p cluster.Proposer, spec string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var rejected []byte // the last text refused, so it is logged once
 	for {
-		if body, origin, ok := n.readStatic(spec); ok {
+		if body, origin, ok := n.readStatic(spec, &rejected); ok {
 			if err := n.propose(ctx, p, mapstore.ConfigEntry{Section: 0, Origin: origin, Body: body}); err != nil {
 				n.logger.Error("could not replicate the static config", "err", err)
 			}
@@ -126,7 +127,7 @@ func (n *Node) leadStatic(ctx context.Context, p cluster.Proposer, spec string) 
 
 // readStatic reads a static source and checks it; ok is false when there
 // is nothing (valid) to propose.
-func (n *Node) readStatic(spec string) (body []byte, origin string, ok bool) {
+func (n *Node) readStatic(spec string, rejected *[]byte) (body []byte, origin string, ok bool) {
 	origin, body = "-z", []byte(spec)
 	if strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") {
 		data, err := os.ReadFile(spec)
@@ -138,6 +139,9 @@ func (n *Node) readStatic(spec string) (body []byte, origin string, ok bool) {
 	if rec, have := n.fleet.store.State().Config(0); have && bytes.Equal(rec.Body, body) {
 		return nil, "", false
 	}
+	if bytes.Equal(*rejected, body) {
+		return nil, "", false
+	}
 	cc, err := ParseClusterConfig(string(body))
 	if err == nil && cc.REST != nil {
 		err = errRESTInStatic(cc)
@@ -146,6 +150,7 @@ func (n *Node) readStatic(spec string) (body []byte, origin string, ok bool) {
 		err = n.checkStatic(cc)
 	}
 	if err != nil {
+		*rejected = body
 		n.logger.Error("rejected the static config; the fleet keeps its last good maps", "source", origin, "err", err)
 		return nil, "", false
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 

@@ -133,7 +133,39 @@ func (n *Node) applyRecord(rec mapstore.ConfigRecord) {
 		return
 	}
 	n.logger.Info("map applied", "version", rec.Index, "source", rec.Origin, "section", rec.Section)
+	if rec.Section < len(n.feeds) && n.feeds[rec.Section].bucket == "" {
+		n.notePool(rec)
+		return
+	}
 	n.noteApplied(rec)
+}
+
+// notePool records what /status shows of a pool's entry: each bucket the
+// proxy took from it (ApplyPool creates them, so proxyCfg has none).
+func (n *Node) notePool(rec mapstore.ConfigRecord) {
+	maps, err := mapstore.ParseBucketsHost(rec.Body, hostOf(rec.Origin))
+	now := time.Now()
+	port := n.behavior.PortListen
+	keep := map[string]bool{} // buckets the entry has, or kept their last map
+	for _, e := range bucketErrors(err) {
+		keep[strconv.Itoa(port)+"/"+e.Name] = true
+	}
+	f := n.fleet
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range maps {
+		keep[strconv.Itoa(port)+"/"+m.Name] = true
+	}
+	for key, mi := range f.info {
+		if mi.Port == port && !keep[key] {
+			delete(f.info, key) // a bucket the cluster no longer has
+		}
+	}
+	for _, m := range maps {
+		key := strconv.Itoa(port) + "/" + m.Name
+		f.info[key] = mapInfo{Port: port, Bucket: m.Name, Version: rec.Index, Source: rec.Origin,
+			AppliedAt: now, Servers: len(m.Servers)}
+	}
 }
 
 // applyStatic applies a static config's text to each port's map.

@@ -57,6 +57,19 @@ func (r *request) retryRouting() *routing {
 	return nil
 }
 
+// vbucketRetryWindow is how long NOT_MY_VBUCKET retries go on, by the
+// newest map, after their count (twice the servers) is spent. The count
+// alone lasts about 200 ms; a map can take longer to arrive, above all in
+// a fleet, where a node learns it only when raft commits it: during a fast
+// rebalance, moved vbuckets were then refused until retries ran out.
+const vbucketRetryWindow = time.Second
+
+// mayRetryVBucket reports whether o, refused NOT_MY_VBUCKET, may be
+// retried: while its retries last, then until the window closes.
+func (r *request) mayRetryVBucket(o *op) bool {
+	return o.vbLeft > 0 || (!r.started.IsZero() && time.Since(r.started) < vbucketRetryWindow)
+}
+
 // vbucketRetryStep is the backoff step between NOT_MY_VBUCKET retries.
 // Retries back off a little each time, because a vbucket in the middle of
 // a move is refused by both its old and new owner for a moment.
@@ -75,7 +88,7 @@ func resendAfter(attempt int, ops ...*op) {
 // with NOT_MY_VBUCKET, while retries last. It reports whether o was
 // re-sent (and so is not done).
 func (r *request) retryNotMyVBucket(o *op) bool {
-	if o.status != opOK || o.kind != replyBinOne || o.vbLeft <= 0 ||
+	if o.status != opOK || o.kind != replyBinOne || !r.mayRetryVBucket(o) ||
 		responseStatus(o.reply) != binproto.StatusNotMyVBucket {
 		return false
 	}
@@ -97,7 +110,7 @@ func (r *request) retryNotMyVBucket(o *op) bool {
 // last; the other keys' values stand. The new ops are counted in r.left
 // before o is, so the reply waits for them.
 func (r *request) refetchNotMyVBucket(o *op) {
-	if len(o.nmvb) == 0 || o.status != opOK || o.vbLeft <= 0 {
+	if len(o.nmvb) == 0 || o.status != opOK || !r.mayRetryVBucket(o) {
 		return
 	}
 	rt := r.retryRouting()

@@ -37,7 +37,7 @@ func (r *request) numberGroupPacket(out []byte, off, end int, opaque uint32, vb 
 // When retries run out the refusals stay in the reply, as moxi relays
 // the raw status.
 func (r *request) retryGroupNotMyVBucket(o *op) {
-	if o.kind != replyBinFenced || o.status != opOK || len(r.packets) == 0 || o.vbLeft <= 0 {
+	if o.kind != replyBinFenced || o.status != opOK || len(r.packets) == 0 || !r.mayRetryVBucket(o) {
 		return
 	}
 	rt := r.retryRouting()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,4 +197,36 @@ func TestTextNotMyVBucket(t *testing.T) {
 	if onlyBucket(p).stats.get(totRetryVBucket) == 0 {
 		t.Fatal("tot_retry_vbucket = 0: the map never sent a key to the wrong node")
 	}
+}
+
+// swapMap is a MapSource a test replaces while the proxy serves.
+type swapMap struct{ m atomic.Pointer[mapstore.Map] }
+
+func (s *swapMap) Current() *mapstore.Map { return s.m.Load() }
+
+// TestNotMyVBucketWaitsForNewMap: every server of the map refuses the
+// key's vbucket, and only a map that arrives after the retry count is
+// spent (300 ms later; in a fleet, a map raft has not committed yet)
+// names the server that owns it. The set must wait for it and succeed,
+// not end with SERVER_ERROR a2b not_my_vbucket.
+func TestNotMyVBucketWaitsForNewMap(t *testing.T) {
+	none1 := startDataNode(t, func(uint16) bool { return false })
+	none2 := startDataNode(t, func(uint16) bool { return false })
+	owner := startDataNode(t, func(uint16) bool { return true })
+	var maps swapMap
+	maps.m.Store(staleVBucketMap(t, none1, none2).M)
+	beh := DefaultBehavior()
+	beh.DownstreamProtocol = "binary"
+	p := startProxyConfig(t, Config{}, Bucket{Name: "default", Behavior: beh, Maps: &maps})
+	later := staleVBucketMap(t, owner, none1).M
+	time.AfterFunc(300*time.Millisecond, func() { maps.m.Store(later) })
+	c := dial(t, p.addr)
+	start := time.Now()
+	c.send("set k 0 0 1\r\nv\r\n")
+	c.expect("STORED\r\n")
+	if took := time.Since(start); took < 250*time.Millisecond {
+		t.Fatalf("stored after %v, before the new map existed", took)
+	}
+	c.send("get k\r\n")
+	c.expect("VALUE k 0 1\r\nv\r\nEND\r\n")
 }

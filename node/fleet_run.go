@@ -132,7 +132,9 @@ func (n *Node) applyRecord(rec mapstore.ConfigRecord) {
 		n.logger.Error("fleet config rejected here; keeping the last good map", "version", rec.Index, "source", rec.Origin, "err", err)
 		return
 	}
-	n.logger.Info("map applied", "version", rec.Index, "source", rec.Origin, "section", rec.Section)
+	if rec.Section >= len(n.feeds) { // REST feeds log their own line
+		n.logger.Info("map applied", "version", rec.Index, "source", rec.Origin, "ports", len(n.proxyCfg.Buckets))
+	}
 	if rec.Section < len(n.feeds) && n.feeds[rec.Section].bucket == "" {
 		n.notePool(rec)
 		return

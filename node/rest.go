@@ -32,6 +32,9 @@ type restFeed struct {
 	version atomic.Uint64
 	logger  *slog.Logger
 	client  *restconfig.Client
+	// fleet marks a feed the fleet's raft entries drive: its log line
+	// says a map was applied, once per map.
+	fleet bool
 	// applyPool hands a pool's buckets to the proxy; set once the proxy
 	// exists, before the feed runs.
 	applyPool func(maps []*mapstore.Map, keep []string) error
@@ -110,7 +113,7 @@ func (f *restFeed) apply(body []byte, src string, version uint64) error {
 	m.Version = version
 	f.version.Store(version)
 	f.maps.m.Store(m)
-	f.logger.Info("configuration received", "url", src, "version", m.Version, "servers", len(m.Servers))
+	f.logger.Info(f.appliedMsg(), "url", src, "version", m.Version, "servers", len(m.Servers))
 	return nil
 }
 
@@ -144,7 +147,7 @@ func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string, v uin
 	if err := f.applyPool(maps, keep); err != nil {
 		return fmt.Errorf("apply config: %w", err)
 	}
-	f.logger.Info("configuration received", "url", src, "version", v, "buckets", len(maps))
+	f.logger.Info(f.appliedMsg(), "url", src, "version", v, "buckets", len(maps))
 	return nil
 }
 
@@ -207,4 +210,12 @@ func checkREST(body []byte, src, bucket string) error {
 		return errors.New("no usable bucket in config")
 	}
 	return nil
+}
+
+// appliedMsg is the log line of an applied config.
+func (f *restFeed) appliedMsg() string {
+	if f.fleet {
+		return "map applied"
+	}
+	return "configuration received"
 }

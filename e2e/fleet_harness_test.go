@@ -142,17 +142,25 @@ func startFleet(t testing.TB, n int, opts fleetOptions) *testFleet {
 	if opts.Source == "" {
 		t.Fatal("startFleet: no source")
 	}
+	return startFleetHook(t, n, opts, nil)
+}
+
+// startFleetHook is startFleet with hook (if not nil) run once the
+// fleet's addresses and ports are chosen, before any node starts: a
+// static source that names the proxy port is written there.
+func startFleetHook(t testing.TB, n int, opts fleetOptions, hook func(*testFleet)) *testFleet {
+	t.Helper()
+	requireMoxi(t)
 	ips := fleetIPs(t, n)
 	f := &testFleet{t: t, opts: opts}
 	f.gossipPort, f.proxyPort, f.adminPort = fleetPorts(t, ips)
-	for i, ip := range ips {
-		f.Nodes = append(f.Nodes, &fleetNode{f: f, Index: i, IP: ip,
-			Addr:  net.JoinHostPort(ip, strconv.Itoa(f.proxyPort)),
-			Admin: net.JoinHostPort(ip, strconv.Itoa(f.adminPort)),
-			Name:  net.JoinHostPort(ip, strconv.Itoa(f.gossipPort)),
-			dir:   filepath.Join(t.TempDir(), "cluster_data")})
+	for _, ip := range ips {
+		f.newNode(t, ip)
 	}
 	t.Cleanup(f.cleanup)
+	if hook != nil {
+		hook(f)
+	}
 	first := f.Nodes[0]
 	first.start(t, nil)
 	f.waitConverged(t, f.Nodes[:1], startTimeout, nil)
@@ -161,6 +169,17 @@ func startFleet(t testing.TB, n int, opts fleetOptions) *testFleet {
 	}
 	f.waitConverged(t, f.Nodes, 3*startTimeout, nil)
 	return f
+}
+
+// newNode adds a node, not started, on ip with the fleet's ports.
+func (f *testFleet) newNode(t testing.TB, ip string) *fleetNode {
+	nd := &fleetNode{f: f, Index: len(f.Nodes), IP: ip,
+		Addr:  net.JoinHostPort(ip, strconv.Itoa(f.proxyPort)),
+		Admin: net.JoinHostPort(ip, strconv.Itoa(f.adminPort)),
+		Name:  net.JoinHostPort(ip, strconv.Itoa(f.gossipPort)),
+		dir:   filepath.Join(t.TempDir(), "cluster_data")}
+	f.Nodes = append(f.Nodes, nd)
+	return nd
 }
 
 // fleetIPs hands out n consecutive loopback addresses.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,16 +72,7 @@ func rebalanceMock(t *testing.T, m *mockProc, nodes int) {
 }
 
 // addNode adds a node, not started, on a fresh loopback address.
-func (f *testFleet) addNode(t *testing.T) *fleetNode {
-	ip := fleetIPs(t, 1)[0]
-	nd := &fleetNode{f: f, Index: len(f.Nodes), IP: ip,
-		Addr:  net.JoinHostPort(ip, strconv.Itoa(f.proxyPort)),
-		Admin: net.JoinHostPort(ip, strconv.Itoa(f.adminPort)),
-		Name:  net.JoinHostPort(ip, strconv.Itoa(f.gossipPort)),
-		dir:   filepath.Join(t.TempDir(), "cluster_data")}
-	f.Nodes = append(f.Nodes, nd)
-	return nd
-}
+func (f *testFleet) addNode(t *testing.T) *fleetNode { return f.newNode(t, fleetIPs(t, 1)[0]) }
 
 // hasSnapshot reports whether a cluster_data holds a raft snapshot.
 func hasSnapshot(dir string) bool {

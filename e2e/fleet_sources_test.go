@@ -8,11 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -279,32 +277,4 @@ func checkVBPlacement(t *testing.T, direct []*memcache.Client, vmap [][]int, kv 
 			t.Errorf("no key on server %d (keys per server %v): the keys do not cover the map", vmap[i][0], used)
 		}
 	}
-}
-
-// startFleetHook is startFleet with hook run once the fleet's addresses
-// and ports are chosen, before any node starts: a static source that
-// names the proxy port is written there.
-func startFleetHook(t testing.TB, n int, opts fleetOptions, hook func(*testFleet)) *testFleet {
-	t.Helper()
-	requireMoxi(t)
-	ips := fleetIPs(t, n)
-	f := &testFleet{t: t, opts: opts}
-	f.gossipPort, f.proxyPort, f.adminPort = fleetPorts(t, ips)
-	for i, ip := range ips {
-		f.Nodes = append(f.Nodes, &fleetNode{f: f, Index: i, IP: ip,
-			Addr:  net.JoinHostPort(ip, strconv.Itoa(f.proxyPort)),
-			Admin: net.JoinHostPort(ip, strconv.Itoa(f.adminPort)),
-			Name:  net.JoinHostPort(ip, strconv.Itoa(f.gossipPort)),
-			dir:   filepath.Join(t.TempDir(), "cluster_data")})
-	}
-	t.Cleanup(f.cleanup)
-	hook(f)
-	first := f.Nodes[0]
-	first.start(t, nil)
-	f.waitConverged(t, f.Nodes[:1], startTimeout, nil)
-	for _, nd := range f.Nodes[1:] {
-		nd.start(t, []string{first.Name})
-	}
-	f.waitConverged(t, f.Nodes, 3*startTimeout, nil)
-	return f
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -172,14 +174,32 @@ func (g *gossip) announceLeave(name string, timeout time.Duration) {
 	}
 	msg := []byte(leavingMsg + name)
 	deadline := time.Now().Add(timeout)
-	for _, m := range g.ml.Members() {
-		if m.Name == name || time.Now().After(deadline) {
-			continue
+	for _, m := range g.aliveNodes(name) {
+		if time.Now().After(deadline) {
+			break
 		}
 		if err := g.ml.SendReliable(m, msg); err != nil {
 			g.logger.Debug("could not tell a member this node is leaving", "member", m.Name, "err", err)
 		}
 	}
+}
+
+// aliveNodes returns the other alive members as nodes of this package's
+// own making: memberlist's Members hands out pointers into its state,
+// which its gossip rewrites meanwhile.
+func (g *gossip) aliveNodes(self string) []*memberlist.Node {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*memberlist.Node
+	for name, st := range g.states {
+		host, port, err := net.SplitHostPort(st.Addr)
+		p, perr := strconv.Atoi(port)
+		if name == self || st.State != memberlist.StateAlive || err != nil || perr != nil {
+			continue
+		}
+		out = append(out, &memberlist.Node{Name: name, Addr: net.ParseIP(host), Port: uint16(p)})
+	}
+	return out
 }
 
 // record notes a member's new state and meta; a member that announced

@@ -89,13 +89,9 @@ func TestLeadHandoverInmem(t *testing.T) {
 	})
 	waitFor(t, 5*time.Second, "the leaver removed from raft", func() error {
 		f.rec.checkOne(t)
-		servers, err := f.agreedServers(nl)
+		v, nv, err := f.outOfRaft(nl, old.name)
 		if err != nil {
 			return err
-		}
-		v, nv := roles(servers)
-		if contains(v, old.name) || contains(nv, old.name) {
-			return fmt.Errorf("%s still in raft: voters %v, non-voters %v", old.name, v, nv)
 		}
 		if len(v) != 2 {
 			return fmt.Errorf("voters %v, non-voters %v", v, nv)

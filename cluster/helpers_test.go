@@ -551,6 +551,21 @@ func sortedServers(servers []raft.Server) []string {
 }
 
 // roles summarises a configuration: voters and non-voters by name.
+// outOfRaft reports, as an error to poll on, whether name is still in
+// the raft configuration every running node agrees on with l. It also
+// returns the voters and non-voters, for checks of their own.
+func (f *testFleet) outOfRaft(l *testNode, name string) (voters, nonvoters []string, err error) {
+	servers, err := f.agreedServers(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, nv := roles(servers)
+	if contains(v, name) || contains(nv, name) {
+		return v, nv, fmt.Errorf("%s still in raft: voters %v, non-voters %v", name, v, nv)
+	}
+	return v, nv, nil
+}
+
 func roles(servers []raft.Server) (voters, nonvoters []string) {
 	for _, s := range servers {
 		if s.Suffrage == raft.Voter {

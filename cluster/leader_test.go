@@ -105,15 +105,8 @@ func TestLeadHandoverGraceful(t *testing.T) {
 	})
 	waitFor(t, 3*time.Second, "the leaver removed from raft", func() error {
 		f.rec.checkOne(t)
-		servers, err := f.agreedServers(nl)
-		if err != nil {
-			return err
-		}
-		v, nv := roles(servers)
-		if contains(v, old.name) || contains(nv, old.name) {
-			return fmt.Errorf("%s still in raft: voters %v, non-voters %v", old.name, v, nv)
-		}
-		return nil
+		_, _, err := f.outOfRaft(nl, old.name)
+		return err
 	})
 	if d := f.rec.overlap(); d > maxLeadOverlap {
 		t.Errorf("two Lead functions ran at once for %v (allowed %v):%s", d, maxLeadOverlap, f.rec.describe())

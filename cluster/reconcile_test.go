@@ -90,15 +90,8 @@ func TestReconcileReplacesFailedVoter(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		servers, err := f.agreedServers(l)
-		if err != nil {
-			return err
-		}
-		v, nv := roles(servers)
-		if contains(v, left) || contains(nv, left) {
-			return fmt.Errorf("%s still in raft: voters %v, non-voters %v", left, v, nv)
-		}
-		return nil
+		_, _, err = f.outOfRaft(l, left)
+		return err
 	})
 	t.Logf("%s removed %v after its Shutdown began", left, time.Since(start))
 	waitFor(t, 5*time.Second, "three voters again", func() error {
@@ -141,13 +134,8 @@ func TestReconcileReapsFailedMember(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		servers, err := f.agreedServers(l)
-		if err != nil {
+		if _, _, err := f.outOfRaft(l, dead); err != nil {
 			return err
-		}
-		v, nv := roles(servers)
-		if contains(v, dead) || contains(nv, dead) {
-			return fmt.Errorf("%s still in raft: voters %v, non-voters %v", dead, v, nv)
 		}
 		removedAt = time.Now()
 		return nil

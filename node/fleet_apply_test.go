@@ -15,7 +15,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,29 +22,12 @@ import (
 	"github.com/moxifleet/moxi/mapstore"
 )
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newApplyNode is a fleet Node with no cluster: a logger writing to the
-// returned buffer, default behaviors and an empty store.
-func newApplyNode(t *testing.T) (*Node, *syncBuffer) {
+// returned buffer (applyRecord runs on the test's goroutine, so a plain
+// buffer will do), default behaviors and an empty store.
+func newApplyNode(t *testing.T) (*Node, *bytes.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := ParseBehavior("", func(string) string { return "" })
 	if err != nil {
@@ -101,7 +83,7 @@ func buildMaps(t *testing.T, n *Node) {
 }
 
 // checkRejected checks that the log has applyRecord's error for version.
-func checkRejected(t *testing.T, logs *syncBuffer, version string) {
+func checkRejected(t *testing.T, logs *bytes.Buffer, version string) {
 	t.Helper()
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "level=ERROR") &&

@@ -44,9 +44,6 @@ type mapInfo struct {
 func newFleet(fo FleetOptions, opts Options, behavior string) (*fleet, error) {
 	f := &fleet{opts: fo, store: mapstore.NewStore(), reload: make(chan struct{}, 1),
 		static: map[int]*liveMap{}, applied: map[int]uint64{}, info: map[string]mapInfo{}}
-	if fo.Data == "" {
-		return nil, errors.New("-Z cluster_data: needed with cluster_bind")
-	}
 	if opts.ClusterConfig == "" {
 		if len(fo.Join) == 0 {
 			return nil, errors.New("need cluster configuration (-z) for a new fleet, or moxi join HOST to join one")

@@ -35,25 +35,28 @@ func defaultFleetOptions() FleetOptions {
 		Name: cluster.DefaultClusterName, JoinTimeout: cluster.DefaultJoinTimeout}
 }
 
-// fleetKeys sets each fleet key's field from its -Z value.
-var fleetKeys = map[string]func(f *FleetOptions, v string) error{
-	"cluster_bind":      func(f *FleetOptions, v string) error { f.Bind = v; return nil },
-	"cluster_data":      func(f *FleetOptions, v string) error { f.Data = v; return nil },
-	"cluster_join":      func(f *FleetOptions, v string) error { f.Join = append(f.Join, splitJoin(v)...); return nil },
-	"cluster_raft_port": func(f *FleetOptions, v string) error { return setInt(&f.RaftPort, v) },
-	"cluster_voters":    func(f *FleetOptions, v string) error { return setInt(&f.Voters, v) },
-	"cluster_reap":      func(f *FleetOptions, v string) error { return setDuration(&f.Reap, v) },
-	"cluster_name":      func(f *FleetOptions, v string) error { f.Name = v; return nil },
-	"cluster_join_timeout": func(f *FleetOptions, v string) error {
-		return setDuration(&f.JoinTimeout, v)
-	},
-	"cluster_node": func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
-	"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
-	"cluster_fast": func(f *FleetOptions, v string) error {
-		b, err := strconv.ParseBool(v)
-		f.Fast = b
-		return err
-	},
+// fleetKeys returns, for each fleet key, what sets its field from its -Z
+// value (a function, so that no table is package-level mutable state).
+func fleetKeys() map[string]func(f *FleetOptions, v string) error {
+	return map[string]func(f *FleetOptions, v string) error{
+		"cluster_bind":      func(f *FleetOptions, v string) error { f.Bind = v; return nil },
+		"cluster_data":      func(f *FleetOptions, v string) error { f.Data = v; return nil },
+		"cluster_join":      func(f *FleetOptions, v string) error { f.Join = append(f.Join, splitJoin(v)...); return nil },
+		"cluster_raft_port": func(f *FleetOptions, v string) error { return setInt(&f.RaftPort, v) },
+		"cluster_voters":    func(f *FleetOptions, v string) error { return setInt(&f.Voters, v) },
+		"cluster_reap":      func(f *FleetOptions, v string) error { return setDuration(&f.Reap, v) },
+		"cluster_name":      func(f *FleetOptions, v string) error { f.Name = v; return nil },
+		"cluster_join_timeout": func(f *FleetOptions, v string) error {
+			return setDuration(&f.JoinTimeout, v)
+		},
+		"cluster_node": func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
+		"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
+		"cluster_fast": func(f *FleetOptions, v string) error {
+			b, err := strconv.ParseBool(v)
+			f.Fast = b
+			return err
+		},
+	}
 }
 
 // splitFleetKeys takes the fleet keys out of a -Z string, returning them
@@ -61,9 +64,10 @@ var fleetKeys = map[string]func(f *FleetOptions, v string) error{
 func splitFleetKeys(z string) (FleetOptions, string, error) {
 	f := defaultFleetOptions()
 	var rest []string
+	keys := fleetKeys()
 	for item := range strings.SplitSeq(z, ",") {
 		key, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-		set, ok := fleetKeys[strings.TrimSpace(key)]
+		set, ok := keys[strings.TrimSpace(key)]
 		if !ok {
 			rest = append(rest, item)
 			continue

@@ -40,7 +40,7 @@ type Cluster struct {
 	// Test hooks, set between New and Start: raft's and memberlist's
 	// in-memory transports instead of sockets on cfg.BindAddr. nil in
 	// production.
-	raftTrans   raft.Transport
+	raftTrans   preVoteTransport
 	gossipTrans memberlist.Transport
 }
 
@@ -96,6 +96,7 @@ func (c *Cluster) Start() error {
 	c.cancel = cancel
 	c.goRun(func() { c.monitorLeadership(ctx) })
 	c.goRun(func() { c.watchFleet(ctx) })
+	c.goRun(func() { c.watchSuffrage(ctx) })
 	if len(c.cfg.Join) > 0 {
 		c.goRun(func() { c.joinLoop(ctx) })
 	}

@@ -252,6 +252,7 @@ type testNode struct {
 	// in-memory transports (memory fleets only)
 	gossipT *pumpedTransport
 	raftT   *raft.InmemTransport
+	beats   *beatCounter // heartbeats this node sent, per target
 }
 
 // testFleet starts Cluster nodes of one fleet. A memory fleet has every
@@ -346,7 +347,8 @@ func (f *testFleet) start(i int) *testNode {
 		f.t.Fatalf("New %s: %v", node.name, err)
 	}
 	if f.memory {
-		c.raftTrans, c.gossipTrans = node.raftT, node.gossipT
+		node.beats = &beatCounter{Transport: node.raftT, inner: node.raftT, sent: map[raft.ServerID]int{}}
+		c.raftTrans, c.gossipTrans = node.beats, node.gossipT
 	}
 	if err := c.Start(); err != nil {
 		f.t.Fatalf("Start %s: %v", node.name, err)

@@ -24,8 +24,10 @@ func (c *Cluster) monitorLeadership(ctx context.Context) {
 			case !leading && run.active():
 				c.logger.Info("lost leadership", "node", c.id.Node)
 				run.stop()
+				c.raft.thin.forget()
 			case leading && !run.active():
 				c.logger.Info("became leader", "node", c.id.Node, "term", c.raft.r.Stats()["term"])
+				c.useTimeouts(true) // a leader heartbeats at its own timeout's pace
 				run.start(ctx, c.leaderLoop)
 			}
 		}

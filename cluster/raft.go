@@ -16,6 +16,8 @@ type raftNode struct {
 	r       *raft.Raft
 	bolt    *raftboltdb.BoltStore
 	trans   raft.Transport
+	thin    *thinTransport // trans, with fewer heartbeats to non-voters
+	times   timeouts       // the voter timings; non-voters' are longer
 	notify  chan bool
 	existed bool // the log held state before this start
 }
@@ -34,12 +36,16 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 		_ = rn.bolt.Close()
 		return nil, fmt.Errorf("open snapshots in %s: %w", cfg.DataDir, err)
 	}
+	var inner preVoteTransport
 	if c.raftTrans != nil {
-		rn.trans = c.raftTrans // tests: an in-memory transport
-	} else if rn.trans, err = tcpTransport(cfg.raftAddr(), out); err != nil {
+		inner = c.raftTrans // tests: an in-memory transport
+	} else if inner, err = tcpTransport(cfg.raftAddr(), out); err != nil {
 		_ = rn.bolt.Close()
 		return nil, err
 	}
+	rn.times = voterTimeouts(cfg)
+	rn.thin = newThinTransport(inner, rn.times.nonVoterBeat)
+	rn.trans = rn.thin
 	if rn.existed, err = raft.HasExistingState(rn.bolt, rn.bolt, snaps); err != nil {
 		rn.close()
 		return nil, fmt.Errorf("read raft state: %w", err)
@@ -60,7 +66,7 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 }
 
 // tcpTransport listens for raft on addr.
-func tcpTransport(addr string, out io.Writer) (raft.Transport, error) {
+func tcpTransport(addr string, out io.Writer) (*raft.NetworkTransport, error) {
 	adv, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("raft address %s: %w", addr, err)
@@ -78,24 +84,13 @@ func tcpTransport(addr string, out io.Writer) (raft.Transport, error) {
 // to keep the log short and a joining node catches up by snapshot.
 func raftConfig(cfg Config, id string, notify chan bool) *raft.Config {
 	rc := raft.DefaultConfig()
+	voterTimeouts(cfg).setOn(rc)
 	rc.LocalID = raft.ServerID(id)
 	rc.NotifyCh = notify
 	rc.SnapshotThreshold = 64
 	rc.SnapshotInterval = 30 * time.Second
 	rc.TrailingLogs = 128
-	// An idle leader sends every follower an AppendEntries each
-	// CommitTimeout (50 ms by default) besides its heartbeats: half its
-	// idle CPU at 31 nodes. Propose follows each entry with a barrier, so
-	// commits do not wait for it.
-	rc.CommitTimeout = 500 * time.Millisecond
 	if cfg.Fast {
-		// Faster than raft's LAN defaults (1 s, 1 s, 500 ms), but with
-		// room for a loaded two-core host: a 100 ms lease made leaders
-		// step down, and drop the fleet's stream, under test load.
-		rc.HeartbeatTimeout = 500 * time.Millisecond
-		rc.ElectionTimeout = 500 * time.Millisecond
-		rc.LeaderLeaseTimeout = 250 * time.Millisecond
-		rc.CommitTimeout = 5 * time.Millisecond
 		rc.SnapshotInterval = time.Second
 	}
 	return rc
@@ -111,6 +106,9 @@ func (rn *raftNode) bootstrap(id, addr string) error {
 }
 
 func (rn *raftNode) close() {
+	if rn.thin != nil {
+		rn.thin.stopWaiting()
+	}
 	if rn.r != nil {
 		_ = rn.r.Shutdown().Error()
 	}

@@ -19,6 +19,7 @@ func (c *Cluster) reconcile(now time.Time) {
 		return
 	}
 	servers := f.Configuration().Servers
+	c.raft.thin.setNonVoters(servers)
 	members := c.gossip.members()
 	c.removeGone(servers, members, now)
 	c.addNew(servers, members)
@@ -119,6 +120,7 @@ func (c *Cluster) replaceFailedVoter(servers []raft.Server, members map[string]m
 	if healthy == nil || (failed == nil && voters >= c.cfg.Voters) {
 		return
 	}
+	c.raft.thin.markVoter(healthy.ID) // full heartbeats before it counts toward the lease
 	if err := c.raft.r.AddVoter(healthy.ID, healthy.Address, 0, 0).Error(); err != nil {
 		c.logger.Warn("could not promote member", "member", healthy.ID, "err", err)
 		return

@@ -664,6 +664,19 @@ func sampleStreams(m *mockProc, want int, interval time.Duration) *streamSampler
 	return s
 }
 
+// waitSamples waits until the sampler has taken n samples since it began.
+func (s *streamSampler) waitSamples(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.samples < n {
+			return fmt.Errorf("%d streams_open samples of %d", s.samples, n)
+		}
+		return nil
+	})
+}
+
 // finish stops sampling and fails t if any sample was not want, or if
 // there were fewer than minSamples.
 func (s *streamSampler) finish(t testing.TB, minSamples int) {

@@ -67,14 +67,7 @@ func TestFleetOneStream(t *testing.T) {
 		}
 	}
 	// The sampler runs for at least half a second, client work or not.
-	eventually(t, 5*time.Second, func() error {
-		sampler.mu.Lock()
-		defer sampler.mu.Unlock()
-		if sampler.samples < 25 {
-			return fmt.Errorf("%d samples", sampler.samples)
-		}
-		return nil
-	})
+	sampler.waitSamples(t, 25, 5*time.Second)
 	sampler.finish(t, 25)
 	if s := checkStreams(t, m, 1); s.StreamsTotal != 1 {
 		t.Errorf("streams_total = %d: the fleet opened more than one stream", s.StreamsTotal)
@@ -83,6 +76,10 @@ func TestFleetOneStream(t *testing.T) {
 		if code, err := nd.health(); err != nil || code != http.StatusOK {
 			t.Errorf("node %d /health: %d, %v", i, code, err)
 		}
+	}
+	// Profiles are served only when asked for (-Z admin_pprof=true).
+	if resp, _, err := f.Nodes[0].get("/debug/pprof/cmdline"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/debug/pprof/cmdline without admin_pprof: %v, %v; want 404", resp, err)
 	}
 }
 
@@ -223,8 +220,10 @@ func TestFleetLeaderKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.version() < v {
-			t.Errorf("%s at version %d after the kill, was %d", nd.Name, st.version(), v)
+		// The new leader's stream re-sends the layout the fleet has (with
+		// another uptime): no new version.
+		if st.version() != v {
+			t.Errorf("%s at version %d after the kill, was %d: a new version without a layout change", nd.Name, st.version(), v)
 		}
 	}
 }

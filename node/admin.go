@@ -52,6 +52,9 @@ func (n *Node) startAdmin() (*adminServer, error) {
 	mux.HandleFunc("GET /status", n.serveStatus)
 	mux.HandleFunc("GET /health", n.serveHealth)
 	mux.HandleFunc("GET /{$}", n.servePage)
+	if n.fleet.opts.Pprof {
+		mountPprof(mux)
+	}
 	a := &adminServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -89,9 +89,11 @@ func (n *Node) proposeREST(p cluster.Proposer, section int, bucket string) restc
 	}
 }
 
-// propose replicates e unless the fleet already has exactly these bytes.
+// propose replicates e unless the fleet already has it: the same bytes,
+// or a JSON config with the same layout (see sameLayout).
 func (n *Node) propose(ctx context.Context, p cluster.Proposer, e mapstore.ConfigEntry) error {
-	if rec, ok := n.fleet.store.State().Config(e.Section); ok && bytes.Equal(rec.Body, e.Body) {
+	if rec, ok := n.fleet.store.State().Config(e.Section); ok &&
+		(bytes.Equal(rec.Body, e.Body) || sameLayout(rec.Body, rec.Origin, e.Body, e.Origin)) {
 		return nil
 	}
 	if _, err := p.Propose(ctx, mapstore.EncodeSetConfig(e)); err != nil {
@@ -178,4 +180,20 @@ func (n *Node) Reload() {
 	case n.fleet.reload <- struct{}{}:
 	default:
 	}
+}
+
+// sameLayout reports whether two JSON configs (REST, or a vBucket file)
+// route alike (mapstore.SameLayout). membase's configs carry uptime,
+// memory and item counts, so a new leader's first message, or a stream
+// re-sent after a reconnect, differs in bytes from the fleet's config
+// without a change of layout; proposing it would make a new map version
+// and make every node rebuild its maps for nothing. Anything that does
+// not parse cleanly counts as different.
+func sameLayout(a []byte, aOrigin string, b []byte, bOrigin string) bool {
+	ma, err := mapstore.ParseBucketsHost(a, hostOf(aOrigin))
+	if err != nil {
+		return false
+	}
+	mb, err := mapstore.ParseBucketsHost(b, hostOf(bOrigin))
+	return err == nil && mapstore.SameLayouts(ma, mb)
 }

@@ -25,6 +25,7 @@ type FleetOptions struct {
 	NodeName    string        // cluster_node
 	Admin       string        // admin_listen: HOST:PORT of the admin HTTP server
 	Fast        bool          // cluster_fast: loopback timings (tests, benchmarks)
+	Pprof       bool          // admin_pprof: Go's /debug/pprof/ on the admin server
 }
 
 // DefaultAdminListen is admin_listen's default in fleet mode: loopback.
@@ -51,11 +52,8 @@ func fleetKeys() map[string]func(f *FleetOptions, v string) error {
 		},
 		"cluster_node": func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
 		"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
-		"cluster_fast": func(f *FleetOptions, v string) error {
-			b, err := strconv.ParseBool(v)
-			f.Fast = b
-			return err
-		},
+		"cluster_fast": func(f *FleetOptions, v string) error { return setBool(&f.Fast, v) },
+		"admin_pprof":  func(f *FleetOptions, v string) error { return setBool(&f.Pprof, v) },
 	}
 }
 
@@ -133,4 +131,13 @@ func fleetOptions(z string) (FleetOptions, string, error) {
 		z = string(data)
 	}
 	return splitFleetKeys(z)
+}
+
+func setBool(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("not true or false: %w", err)
+	}
+	*dst = b
+	return nil
 }

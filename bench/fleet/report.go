@@ -66,7 +66,7 @@ func renderTable(c config, results []*sizeResult, root, load string) string {
 	if c.fast {
 		w("- timings: **cluster_fast** (`-Z cluster_fast=true`: the shorter raft and memberlist timings of cluster/raft.go and cluster/gossip.go); idle CPU is not production's\n")
 	} else {
-		w("- timings: **production** (raft: heartbeat and election timeouts 1 s, leader lease 500 ms, commit timeout 500 ms with a barrier after each entry; memberlist's LAN config)\n")
+		w("- timings: **production** (raft: heartbeat and election timeouts 1 s, leader lease 500 ms, commit timeout 2 s with a barrier after each entry; non-voters: timeouts 6 s, a heartbeat every 2 s; memberlist's LAN config)\n")
 	}
 	w("- machine: %d cores, %s, kernel %s; %s; moxi %s; load average before the run: %s\n",
 		runtime.NumCPU(), cpuModel(), kernel(), runtime.Version(), gitRev(root), load)

@@ -199,7 +199,7 @@ func TestHostSubstitution(t *testing.T) {
 			t.Fatalf("host %q: %v", tc.host, err)
 		}
 		n := m.Node(0)
-		if m.Servers[0].String() != tc.server || n != (NodeInfo{tc.rest, tc.couch, true}) {
+		if m.Servers[0].String() != tc.server || n != (NodeInfo{RESTAuthority: tc.rest, CouchAPIBase: tc.couch, ThisNode: true, Status: n.Status}) {
 			t.Errorf("host %q: server %s node %+v, want %s / %s / %s", tc.host, m.Servers[0], n, tc.server, tc.rest, tc.couch)
 		}
 	}

@@ -20,7 +20,7 @@ func SameLayout(a, b *Map) bool {
 	}
 	for i := range a.Servers {
 		x, y := a.Node(i), b.Node(i)
-		if x.RESTAuthority != y.RESTAuthority || x.CouchAPIBase != y.CouchAPIBase {
+		if x.RESTAuthority != y.RESTAuthority || x.CouchAPIBase != y.CouchAPIBase || x.Status != y.Status {
 			return false
 		}
 	}

@@ -25,6 +25,7 @@ func TestSameLayout(t *testing.T) {
 		{"server order", `{"name":"b","nodes":[{"hostname":"h1:8091","ports":{"direct":11210}}],"vBucketServerMap":{"hashAlgorithm":"CRC","numReplicas":1,"serverList":["h2:11210","h1:11210"],"vBucketMap":[[1,0],[0,1]]}}`, false},
 		{"another bucket", `{"name":"c","nodes":[{"hostname":"h1:8091","ports":{"direct":11210}}],"vBucketServerMap":{"hashAlgorithm":"CRC","numReplicas":1,"serverList":["h1:11210","h2:11210"],"vBucketMap":[[0,1],[1,0]]}}`, false},
 		{"a node's REST address", `{"name":"b","nodes":[{"hostname":"h9:8091","ports":{"direct":11210}}],"vBucketServerMap":{"hashAlgorithm":"CRC","numReplicas":1,"serverList":["h1:11210","h2:11210"],"vBucketMap":[[0,1],[1,0]]}}`, false},
+		{"a node's health", `{"name":"b","nodes":[{"hostname":"h1:8091","ports":{"direct":11210},"status":"unhealthy"}],"vBucketServerMap":{"hashAlgorithm":"CRC","numReplicas":1,"serverList":["h1:11210","h2:11210"],"vBucketMap":[[0,1],[1,0]]}}`, false},
 		{"ketama over the same servers", `{"name":"b","nodeLocator":"ketama","nodes":[{"hostname":"h1:8091","ports":{"direct":11210}}],"vBucketServerMap":{"serverList":["h1:11210","h2:11210"]}}`, false},
 	}
 	for _, c := range cases {

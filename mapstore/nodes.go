@@ -13,6 +13,7 @@ type NodeInfo struct {
 	RESTAuthority string // the node's "hostname" ("host:restport"), "" when no node matched
 	CouchAPIBase  string // the node's couchApiBase, "" when absent
 	ThisNode      bool   // the node served this config ("thisNode": true)
+	Status        string // the node's health as membase reports it ("healthy", "unhealthy", ...), "" when absent
 }
 
 // Node returns what nodes[] said about m.Servers[i]; the zero NodeInfo when
@@ -97,6 +98,7 @@ func (n rawNode) info(sub hostSub) NodeInfo {
 		ni.CouchAPIBase = sub.apply(s)
 	}
 	ni.ThisNode = bytes.Equal(n.ThisNode, []byte("true"))
+	ni.Status, _ = jsonString(n.Status)
 	return ni
 }
 

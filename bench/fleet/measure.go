@@ -142,8 +142,9 @@ type pushResult struct {
 // node. The mock publishes a config synchronously when a data node's
 // listener is killed or restarted (its health in the bucket's node list
 // changes), so each push is exactly one new config; the vBucket map
-// itself stays the same, which does not matter to the fleet: any change
-// of bytes is a new raft entry and a new map version on every node.
+// itself stays the same, which does not matter to the fleet: a node's
+// health is part of a config's layout (mapstore.SameLayout), so each is
+// a new raft entry and a new map version on every node.
 func push(ctx context.Context, f *fleet, leader *node, from uint64, i int, delay, poll, timeout time.Duration) (pushResult, error) {
 	action := "kill-node"
 	if i%2 == 1 {

@@ -117,9 +117,7 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 		}
 		start := len(o.out)
 		o.out = append(o.out, raw...)
-		if vbMode {
-			r.numberGroupPacket(o.out[start:], off, off+len(raw), p.Opaque, vb)
-		}
+		r.numberGroupPacket(o.out[start:], off, off+len(raw), p.Opaque, vb, vbMode)
 		off += len(raw)
 	})
 	r.targets = targets

@@ -35,9 +35,12 @@ type request struct {
 	bin    binproto.Packet
 	raw    []byte
 	quiet  int // packets in a group of quiet commands; 0 for one request
-	// packets numbers a quiet group's packets under a vBucket map, so
-	// NOT_MY_VBUCKET refusals can be told apart and retried.
+	// packets numbers a quiet group's packets, so that their responses
+	// go out in request order and NOT_MY_VBUCKET refusals can be told
+	// apart and retried (see vbucket_b2b.go).
 	packets []groupPacket
+	byIndex [][]byte // writeGroup's responses by packet index, reused
+	errPkts []byte   // writeGroup's error responses for failed servers, reused
 
 	own bool // reply holds the whole reply, even when empty
 
@@ -99,6 +102,8 @@ func putRequest(r *request) {
 	r.replyKeys, r.charged = 0, 0
 	r.binary, r.own, r.quiet, r.b, r.rt = false, false, 0, nil, nil
 	r.packets = r.packets[:0]
+	clear(r.byIndex)
+	r.byIndex, r.errPkts = r.byIndex[:0], r.errPkts[:0]
 	if cap(r.raw) > maxKeptBuffer {
 		r.raw = nil
 	}

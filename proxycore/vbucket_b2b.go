@@ -1,31 +1,32 @@
 package proxycore
 
 import (
-	"encoding/binary"
-
 	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 // A binary client's group of quiet commands (GETKQ... NOOP, SETQ...) goes
-// to several servers at once, and under a vBucket map any of them may
-// refuse some packets with NOT_MY_VBUCKET. Quiet errors carry no key, and
-// clients often reuse one opaque, so to know which packet was refused the
-// proxy numbers them: in vBucket mode each packet is sent with its index
-// in the group as opaque (groupPacket remembers its place and the client's
-// opaque), and every response gets the client's opaque back on the way
-// out.
+// to several servers at once. Quiet errors carry no key, and clients often
+// reuse one opaque, so the proxy numbers the packets: each is sent with its
+// index in the group as opaque (groupPacket remembers its place and the
+// client's opaque). That puts the responses back in request order, as one
+// memcached would send them (writeGroup), tells which packet a server
+// refused NOT_MY_VBUCKET under a vBucket map, and every response gets the
+// client's opaque back on the way out.
 
-// groupPacket is one packet of a quiet group sent under a vBucket map.
+// groupPacket is one packet of a quiet group.
 type groupPacket struct {
 	off, end int32  // where the packet sits in r.raw
 	opaque   uint32 // the client's opaque
 	vb       uint16
 }
 
-// numberGroupPacket records the packet r.raw[off:end] bound for vb and
-// rewrites the copy in out (already holding it) to carry its index.
-func (r *request) numberGroupPacket(out []byte, off, end int, opaque uint32, vb uint16) {
-	binproto.SetVBucket(out, vb)
+// numberGroupPacket records the packet r.raw[off:end] and rewrites the
+// copy in out (already holding it) to carry its index, and under a
+// vBucket map (setVB) its vBucket.
+func (r *request) numberGroupPacket(out []byte, off, end int, opaque uint32, vb uint16, setVB bool) {
+	if setVB {
+		binproto.SetVBucket(out, vb)
+	}
 	binproto.SetOpaque(out, uint32(len(r.packets)))
 	r.packets = append(r.packets, groupPacket{off: int32(off), end: int32(end), opaque: opaque, vb: vb})
 }
@@ -84,14 +85,4 @@ func (r *request) takeRefused(o *op) []uint32 {
 		o.reply = o.reply[:kept]
 	}
 	return refused
-}
-
-// restoreOpaque gives a response of a numbered group its client's opaque.
-func (r *request) restoreOpaque(pkt []byte) {
-	if len(r.packets) == 0 || len(pkt) < binproto.HeaderLen {
-		return
-	}
-	if i := binary.BigEndian.Uint32(pkt[12:]); int(i) < len(r.packets) {
-		binproto.SetOpaque(pkt, r.packets[i].opaque)
-	}
 }

@@ -37,6 +37,13 @@ func binStorageChunks(b *pktBuilder) []binChunk {
 			b.req(binproto.OpAppend, 0, nil, "zz", []byte("x")), b.req(binproto.OpAppendQ, 0, nil, "zz", []byte("x")),
 			b.req(binproto.OpPrependQ, 0, nil, "zz", []byte("x")), b.req(binproto.OpAppendQ, 0, nil, "a", []byte(">")),
 			b.key(binproto.OpGet, "a")}},
+		{name: "append and prepend past the item size limit", pkts: [][]byte{
+			b.set(binproto.OpSet, "big", 0, 0, strings.Repeat("x", 1_000_000)),
+			b.req(binproto.OpAppend, 0, nil, "big", []byte(strings.Repeat("y", 48515))),
+			b.req(binproto.OpPrependQ, 0, nil, "big", []byte(strings.Repeat("y", 48515))),
+			b.req(binproto.OpAppend, 0, nil, "big", []byte(strings.Repeat("y", 48514))),
+			b.req(binproto.OpAppend, 0, nil, "big", []byte("z")),
+			b.key(binproto.OpDelete, "big")}},
 		{name: "cas: fetch", pkts: [][]byte{b.key(binproto.OpGet, "a")}},
 		{name: "cas: swap", pkts: [][]byte{
 			b.casSet(binproto.OpSet, "a", casFromLast, "new"), b.casSet(binproto.OpSet, "a", casFromLast, "newer"),

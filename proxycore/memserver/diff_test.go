@@ -75,6 +75,13 @@ var transcript = []string{
 	"set huge 0 0 2000000\r\n" + strings.Repeat("x", 2000000) + "\r\nget huge\r\n",
 	"set huge 0 0 2000000 noreply\r\n" + strings.Repeat("x", 2000000) + "\r\nget huge\r\n",
 	"ms huge 2000000 T0\r\n" + strings.Repeat("x", 2000000) + "\r\nget huge\r\n",
+	// append and prepend that would pass the item size limit (-I, 1 MB
+	// here: 62 bytes of item overhead for this key) are not stored
+	"set big 0 0 1000000\r\n" + strings.Repeat("x", 1000000) + "\r\nappend big 0 0 48515\r\n" + strings.Repeat("y", 48515) +
+		"\r\nprepend big 0 0 48515\r\n" + strings.Repeat("y", 48515) + "\r\nmg big s\r\nappend big 0 0 48514\r\n" +
+		strings.Repeat("y", 48514) + "\r\nappend big 0 0 1\r\nz\r\nmg big s\r\ndelete big\r\n",
+	"set big 5 0 1000000\r\n" + strings.Repeat("x", 1000000) + "\r\nms big 48511 MA\r\n" + strings.Repeat("y", 48511) +
+		"\r\nms big 48510 MA\r\n" + strings.Repeat("y", 48510) + "\r\nmg big s f\r\ndelete big\r\n",
 	// a long pipelined batch
 	strings.Repeat("set p 0 0 1\r\n1\r\nincr p 1\r\nget p\r\nmg p v c\r\n", 200),
 }

@@ -20,6 +20,7 @@ type store struct {
 	tail     *item // eviction candidate
 	used     int64 // sum of item sizes
 	maxBytes int64
+	maxItem  int64 // largest item (itemSize) append/prepend may make; 0 = no limit
 	noEvict  bool
 	now      func() time.Time
 	lastCas  uint64

@@ -107,6 +107,12 @@ func (s *store) applyConcat(r *storeReq, old *item, now int64) storeResult {
 	if r.cas != 0 && r.cas != old.cas {
 		return resExists
 	}
+	// memcached allocates the joined item first and answers NOT_STORED,
+	// leaving the old one as it was, when it would pass the item size
+	// limit (-I).
+	if s.maxItem > 0 && itemSize(len(old.key), len(old.value)+len(r.value), old.flags) > s.maxItem {
+		return resNotStored
+	}
 	var it *item
 	if r.mode == modeAppend {
 		it = newItemConcat(old.key, old.value, r.value)

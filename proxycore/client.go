@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,13 @@ type clientConn struct {
 	// dead is set once moxi has closed the connection: replies are
 	// dropped, and a reader waiting for budget gives up.
 	dead atomic.Bool
+
+	// Ordering around text-routed commands (text_route.go).
+	inflight  atomic.Int32 // this client's dispatched requests not yet complete
+	lastRoute route        // the connection kind of the last server-bound request; reader only
+	drainMu   sync.Mutex
+	drainWait atomic.Bool   // a drain waits for inflight to reach zero
+	drained   chan struct{} // closed when it does; under drainMu
 }
 
 // serveClient serves one client accepted on port, whose listener belongs
@@ -135,6 +143,7 @@ func (cc *clientConn) readLoop() {
 		}
 		r.started = time.Now()
 		cc.srv.logCommand(cc, &r.cmd)
+		cc.orderForText(r)
 		cc.dispatch(r)
 		if took, ok := cc.answerInline(r); took {
 			if !ok {

@@ -120,6 +120,9 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 		return
 	}
 	srv := rt.servers[idx]
+	if srv.binary && r.viaText && textAllowed(r.b, rt) {
+		srv = srv.textServer()
+	}
 	if srv.binary {
 		cc.forwardKeyA2B(r, idx, vb)
 		return
@@ -143,9 +146,14 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 // broadcast sends flush_all or stats to every server and merges replies.
 func (cc *clientConn) broadcast(r *request, rt *routing) {
 	cmd := &r.cmd
+	servers := rt.servers
 	if r.b.binaryDownstream() {
-		cc.broadcastA2B(r, rt)
-		return
+		if !r.viaText || !textAllowed(r.b, rt) {
+			cc.broadcastA2B(r, rt)
+			return
+		}
+		servers = textServers(r.targets[:0], rt.servers)
+		r.targets = servers
 	}
 	kind := replyStats
 	r.finish = finishStats
@@ -153,15 +161,23 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 		kind, r.finish = replyLine, finishFirstLine
 	}
 	r.silent = cmd.NoReply
-	for range rt.servers {
+	for range servers {
 		o := r.newOp(kind, r.b.beh.DownstreamRetry)
 		o.out = encodeCommand(o.out, cmd)
 	}
 	r.left.Add(int32(len(r.ops)))
 	for i, o := range r.ops {
-		r.send(rt.servers[i], o)
+		r.send(servers[i], o)
 	}
 	r.flush()
+}
+
+// textServers appends each server's text twin to dst.
+func textServers(dst, servers []*server) []*server {
+	for _, s := range servers {
+		dst = append(dst, s.textServer())
+	}
+	return dst
 }
 
 // isStatsLine reports whether a stats group answers one line, not STATs.

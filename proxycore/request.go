@@ -44,6 +44,9 @@ type request struct {
 
 	own bool // reply holds the whole reply, even when empty
 
+	viaText bool // a text command with no binary form, for a text connection (text_route.go)
+	counted bool // in its client's inflight count until complete
+
 	reply  []byte // a reply built by the proxy itself
 	silent bool   // noreply: nothing goes to the client
 	close  bool   // close the client connection after this reply
@@ -99,6 +102,7 @@ func putRequest(r *request) {
 	r.ops = r.ops[:0]
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
+	r.viaText, r.counted = false, false
 	r.replyKeys, r.charged = 0, 0
 	r.binary, r.own, r.quiet, r.b, r.rt = false, false, 0, nil, nil
 	r.packets = r.packets[:0]
@@ -137,6 +141,9 @@ func (r *request) newOp(kind replyKind, retries int) *op {
 // complete marks a request whose reply is ready, settling its bytes with
 // the client's reply budget first.
 func (r *request) complete() {
+	if r.counted {
+		r.conn.finished()
+	}
 	r.conn.settle(r)
 	r.done <- struct{}{}
 }

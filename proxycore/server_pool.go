@@ -32,6 +32,7 @@ type server struct {
 	errCount int
 	lastErr  time.Time
 	closed   bool
+	text     *server // the same server over text, for commands binary cannot carry; guarded by mu
 }
 
 func newServer(s mapstore.Server, beh *Behavior, stats *counters, lg *slog.Logger) *server {
@@ -163,9 +164,23 @@ func (s *server) noteConnected() {
 	s.mu.Unlock()
 }
 
+// textServer returns the server's text twin, made on first use: the same
+// address with its own text connections (see text_route.go).
+func (s *server) textServer() *server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.text == nil {
+		s.text = &server{addr: s.addr, host: s.host, usr: s.usr, pwd: s.pwd, beh: s.beh,
+			stats: s.stats, logger: s.logger, slots: make([]atomic.Pointer[dconn], len(s.slots)),
+			closed: s.closed}
+	}
+	return s.text
+}
+
 // close shuts every connection; queued and pending ops fail as closed.
 func (s *server) close() {
 	s.mu.Lock()
+	text := s.text
 	s.closed = true
 	var open []*dconn
 	for i := range s.slots {
@@ -176,5 +191,8 @@ func (s *server) close() {
 	s.mu.Unlock()
 	for _, d := range open {
 		d.kill(opClosed)
+	}
+	if text != nil {
+		text.close()
 	}
 }

@@ -61,6 +61,10 @@ func dispatchOther(req *Request) error {
 	case "quit":
 		req.Op = OpQuit
 		return nil
+	case "shutdown":
+		// memcached without -A, whatever the arguments; moxi never lets a
+		// client stop it or, through it, a server.
+		return &Error{Reply: "ERROR: shutdown not enabled"}
 	}
 	return &Error{Reply: replyError}
 }

@@ -164,7 +164,9 @@ func (s *Server) execMetaArith(w *bufio.Writer, req *ascii.Request, o *metaOpts)
 	var r metaReply
 	switch res.code {
 	case arithOK:
-		if req.Quiet {
+		// q hides the reply of an increment, but memcached still sends the
+		// one of an item N just created.
+		if req.Quiet && !res.created {
 			return
 		}
 		s.metaArithHit(w, req, o, &res)

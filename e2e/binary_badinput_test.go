@@ -37,7 +37,7 @@ func badBinaryCases() []badBinaryCase {
 	badMagic := binReq(binproto.OpGet, "k", "", nil, 2)
 	badMagic[0] = binproto.MagicResponse
 	big := strings.Repeat("v", binproto.DefaultMaxItemSize+1)
-	return []badBinaryCase{
+	return append(zeroKeyCases(), []badBinaryCase{
 		{
 			name:   "bad magic",
 			send:   [][]byte{binReq(binproto.OpNoop, "", "", nil, 1), badMagic},
@@ -75,7 +75,38 @@ func badBinaryCases() []badBinaryCase {
 				noopReply,
 			},
 		},
+	}...)
+}
+
+// zeroKeyCases send each keyed command with an empty key: memcached
+// answers "Invalid arguments" and closes the connection.
+func zeroKeyCases() []badBinaryCase {
+	var cases []badBinaryCase
+	for i, op := range []binproto.Opcode{binproto.OpGet, binproto.OpGetK, binproto.OpGetQ, binproto.OpGetKQ,
+		binproto.OpSet, binproto.OpSetQ, binproto.OpAdd, binproto.OpReplace, binproto.OpDelete, binproto.OpDeleteQ,
+		binproto.OpIncrement, binproto.OpIncrementQ, binproto.OpAppend, binproto.OpAppendQ, binproto.OpTouch,
+		binproto.OpGat, binproto.OpGatQ, binproto.OpGatK} {
+		var extras []byte
+		value := ""
+		switch op.Loud() {
+		case binproto.OpSet, binproto.OpAdd, binproto.OpReplace:
+			extras, value = storeExtras(0, 0), "v"
+		case binproto.OpAppend:
+			value = "v"
+		case binproto.OpIncrement:
+			extras = make([]byte, 20)
+		case binproto.OpTouch, binproto.OpGat, binproto.OpGatK:
+			extras = make([]byte, 4)
+		}
+		opaque := uint32(100 + i)
+		cases = append(cases, badBinaryCase{
+			name:   fmt.Sprintf("opcode 0x%02x with an empty key", byte(op)),
+			send:   [][]byte{binReq(op, "", value, extras, opaque), binReq(binproto.OpNoop, "", "", nil, 99)},
+			want:   []binReply{{op, binproto.StatusInvalid, opaque, "Invalid arguments"}},
+			closed: true,
+		})
 	}
+	return cases
 }
 
 // playBadBinary sends a case's packets to addr (from a goroutine: the

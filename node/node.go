@@ -105,6 +105,7 @@ func (n *Node) newMemServer() memServer {
 		NoEvict:     n.opts.NoEvict,
 		Version:     n.opts.Version,
 		Protocol:    n.opts.Protocol,
+		MaxConns:    n.opts.MaxConns,
 		Logger:      n.logger,
 	})
 }

@@ -24,10 +24,8 @@ func (b binStats) end() {
 
 // stats serves STAT. The key selects the group as in memcached's
 // process_bin_stat, which matches reset, settings and detail by prefix
-// and the other groups exactly. Groups this server keeps nothing for
-// (items, slabs) send only the terminator, as "stats items" sends only
-// END on the text side; groups memcached does not serve in binary (conns
-// among them) get "Not found".
+// and the other groups exactly; groups memcached does not serve in binary
+// (conns, cachedump among them) get "Not found".
 func (bc *binConn) stats(p *binproto.Packet) {
 	bs := binStats{bc: bc, h: &p.Header}
 	sw := &statWriter{sink: bs}
@@ -49,7 +47,10 @@ func (bc *binConn) stats(p *binproto.Packet) {
 	case group == "sizes_disable":
 		sw.s("sizes_status", "disabled")
 		return // memcached sends no terminator here
-	case group == "items", group == "slabs":
+	case group == "items":
+		bc.s.itemsStats(sw)
+	case group == "slabs":
+		bc.s.slabsStats(sw)
 	default:
 		bc.failStatus(&p.Header, binproto.StatusKeyNotFound)
 		return

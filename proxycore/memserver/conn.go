@@ -23,12 +23,16 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	s.totalConns.Add(1)
 	defer s.currConns.Add(-1)
 
+	ci := s.conns.add(&connInfo{addr: tcpName(c.RemoteAddr()), listen: tcpName(c.LocalAddr())}, s.cfg.Clock().Unix())
+	defer s.conns.remove(ci)
+
+	c = &trafficConn{Conn: c, s: s}
 	br := bufio.NewReaderSize(c, connBufSize)
 	if s.speaksBinary(br) {
 		s.serveBinary(c, br)
 		return
 	}
-	s.serveASCII(c, br)
+	s.serveASCII(c, br, ci)
 }
 
 // speaksBinary applies Config.Protocol. In auto mode it waits for the
@@ -48,12 +52,12 @@ func (s *Server) speaksBinary(br *bufio.Reader) bool {
 // serveASCII reads, executes and answers text and meta commands. Replies
 // are buffered and flushed only when no further request is already
 // buffered, so a pipelined batch is answered with one write.
-func (s *Server) serveASCII(c net.Conn, br *bufio.Reader) {
+func (s *Server) serveASCII(c net.Conn, br *bufio.Reader, ci *connInfo) {
 	bw := bufio.NewWriterSize(c, connBufSize)
 	rd := ascii.NewReader(br, s.cfg.MaxItemSize)
 	var req ascii.Request
 	for {
-		if !s.step(rd, &req, bw) {
+		if !s.step(rd, &req, bw, ci) {
 			_ = bw.Flush()
 			return
 		}
@@ -66,9 +70,12 @@ func (s *Server) serveASCII(c net.Conn, br *bufio.Reader) {
 }
 
 // step handles one request and reports whether to keep the connection.
-func (s *Server) step(rd *ascii.Reader, req *ascii.Request, bw *bufio.Writer) bool {
+func (s *Server) step(rd *ascii.Reader, req *ascii.Request, bw *bufio.Writer, ci *connInfo) bool {
 	err := rd.Next(req)
 	if err == nil {
+		ci.lastCmd.Store(s.cfg.Clock().Unix())
+		ci.busy.Store(true)
+		defer ci.busy.Store(false)
 		return !s.execute(bw, req)
 	}
 	var pe *ascii.Error
@@ -82,4 +89,23 @@ func (s *Server) step(rd *ascii.Reader, req *ascii.Request, bw *bufio.Writer) bo
 		s.store.drop(req.Key) // memcached unlinks the old value too
 	}
 	return !pe.Close
+}
+
+// trafficConn counts the bytes a client sends and receives, for stats'
+// bytes_read and bytes_written: one atomic add per read or write call.
+type trafficConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trafficConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.s.bytesRead.Add(uint64(n))
+	return n, err
+}
+
+func (c *trafficConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.s.bytesWritten.Add(uint64(n))
+	return n, err
 }

@@ -44,6 +44,9 @@ func (s *Server) execute(w *bufio.Writer, req *ascii.Request) (quit bool) {
 	case ascii.OpQuit:
 		return true
 	case ascii.OpMetaGet, ascii.OpMetaSet, ascii.OpMetaDelete, ascii.OpMetaArith, ascii.OpMetaNoop, ascii.OpMetaDebug:
+		if req.Op == ascii.OpMetaDebug {
+			s.cmdMeta.Add(1) // memcached 1.6.18 counts only me in cmd_meta
+		}
 		s.execMeta(w, req)
 	default:
 		writeLine(w, "ERROR")

@@ -65,15 +65,3 @@ func itemSize(nkey, nval int, flags uint32) int64 {
 }
 
 func (it *item) size() int64 { return itemSize(len(it.key), len(it.value), it.flags) }
-
-// slabClass approximates memcached's slab class id for "me ... cls=": chunk
-// sizes start at 96 bytes and grow by a factor of 1.25, 8-byte aligned.
-func slabClass(size int64) int {
-	const maxChunk = 512 * 1024
-	cls, chunk := 1, int64(96)
-	for chunk < size && chunk < maxChunk {
-		chunk = (chunk*5/4 + 7) &^ 7
-		cls++
-	}
-	return cls
-}

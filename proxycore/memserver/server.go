@@ -36,6 +36,8 @@ type Config struct {
 	// carry no vbucket id and are always served. It is called on the
 	// connection's goroutine and must be safe for concurrent use.
 	VBucketFilter func(vb uint16) bool
+	// MaxConns is -c, shown as max_connections; 0 means memcached's 1024.
+	MaxConns int
 }
 
 // Server serves the memcached protocol from an in-memory store.
@@ -48,6 +50,9 @@ type Server struct {
 	verbosity  atomic.Uint32
 	currConns  atomic.Int64
 	totalConns atomic.Uint64
+	conns      connTable // for "stats conns"
+	// traffic and meta command counts for "stats"
+	bytesRead, bytesWritten, cmdMeta atomic.Uint64
 }
 
 // New returns a Server with an empty store. Zero MaxBytes and MaxItemSize
@@ -62,6 +67,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxItemSize <= 0 {
 		cfg.MaxItemSize = ascii.DefaultMaxItemSize
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 1024
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -73,7 +81,11 @@ func New(cfg Config) *Server {
 }
 
 // Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.ns.Serve(ln) }
+func (s *Server) Serve(ln net.Listener) error {
+	ci := s.conns.add(&connInfo{addr: tcpName(ln.Addr()), listening: true}, s.cfg.Clock().Unix())
+	defer s.conns.remove(ci)
+	return s.ns.Serve(ln)
+}
 
 // Shutdown stops accepting and waits for connections to finish their
 // current request, or for ctx to end.

@@ -2,8 +2,6 @@ package memserver
 
 import (
 	"bufio"
-	"os"
-	"runtime"
 	"strconv"
 
 	"github.com/moxifleet/moxi/proxycore/ascii"
@@ -41,9 +39,9 @@ func (t textStats) stat(name string, v []byte) {
 	_, _ = t.w.WriteString("\r\n")
 }
 
-// execStats serves "stats [group]". Groups memcached knows but this server
-// has nothing to report for answer with an empty list; unknown groups get
-// ERROR, as in memcached.
+// execStats serves "stats [group]" with memcached's groups and replies;
+// unknown groups get ERROR, as in memcached. Arguments after a group are
+// ignored, as memcached does.
 func (s *Server) execStats(w *bufio.Writer, req *ascii.Request) {
 	sw := &statWriter{sink: textStats{w}}
 	group := ""
@@ -64,7 +62,19 @@ func (s *Server) execStats(w *bufio.Writer, req *ascii.Request) {
 		return
 	case "sizes":
 		sw.s("sizes_status", "disabled")
-	case "items", "slabs", "conns":
+	case "items":
+		s.itemsStats(sw)
+	case "slabs":
+		s.slabsStats(sw)
+	case "conns":
+		s.connsStats(sw)
+	case "cachedump":
+		cls, limit, errLine := parseCachedump(req.Args)
+		if errLine != "" {
+			writeLine(w, errLine)
+			return
+		}
+		_, _ = w.Write(s.store.cachedump(cls, limit))
 	default:
 		writeLine(w, "ERROR")
 		return
@@ -85,54 +95,4 @@ func (s *Server) detailStats(w *bufio.Writer, req *ascii.Request) {
 	default:
 		writeLine(w, "CLIENT_ERROR usage: stats detail on|off|dump")
 	}
-}
-
-func (s *Server) generalStats(sw *statWriter) {
-	st, items, bytes := s.store.stats()
-	now := s.cfg.Clock()
-	sw.i("pid", int64(os.Getpid()))
-	sw.i("uptime", int64(now.Sub(s.started).Seconds()))
-	sw.i("time", now.Unix())
-	sw.s("version", s.cfg.Version)
-	sw.i("pointer_size", 64)
-	sw.i("curr_connections", s.currConns.Load())
-	sw.u("total_connections", s.totalConns.Load())
-	sw.u("cmd_get", st.cmdGet)
-	sw.u("cmd_set", st.cmdSet)
-	sw.u("cmd_flush", st.cmdFlush)
-	sw.u("cmd_touch", st.cmdTouch)
-	sw.u("get_hits", st.getHits)
-	sw.u("get_misses", st.getMisses)
-	sw.u("get_expired", st.getExpired)
-	sw.u("get_flushed", st.getFlushed)
-	sw.u("delete_misses", st.deleteMisses)
-	sw.u("delete_hits", st.deleteHits)
-	sw.u("incr_misses", st.incrMisses)
-	sw.u("incr_hits", st.incrHits)
-	sw.u("decr_misses", st.decrMisses)
-	sw.u("decr_hits", st.decrHits)
-	sw.u("cas_misses", st.casMisses)
-	sw.u("cas_hits", st.casHits)
-	sw.u("cas_badval", st.casBadval)
-	sw.u("touch_hits", st.touchHits)
-	sw.u("touch_misses", st.touchMisses)
-	sw.u("store_no_memory", st.storeNoMemory)
-	sw.i("limit_maxbytes", s.cfg.MaxBytes)
-	sw.i("threads", int64(runtime.GOMAXPROCS(0)))
-	sw.i("bytes", bytes)
-	sw.i("curr_items", int64(items))
-	sw.u("total_items", st.totalItems)
-	sw.u("expired_unfetched", st.expiredUnfetched)
-	sw.u("evicted_unfetched", st.evictedUnfetched)
-	sw.u("evictions", st.evictions)
-	sw.u("reclaimed", st.reclaimed)
-}
-
-func (s *Server) settingsStats(sw *statWriter) {
-	sw.i("maxbytes", s.cfg.MaxBytes)
-	sw.u("verbosity", uint64(s.verbosity.Load()))
-	sw.s("evictions", pick(s.cfg.NoEvict, "off", "on"))
-	sw.s("cas_enabled", "yes")
-	sw.i("num_threads", int64(runtime.GOMAXPROCS(0)))
-	sw.i("item_size_max", int64(s.cfg.MaxItemSize))
 }

@@ -43,6 +43,7 @@ type storeStats struct {
 	touchHits, touchMisses             uint64
 	storeTooLarge, storeNoMemory       uint64
 	expiredUnfetched, evictedUnfetched uint64
+	cls                                [numSlabClasses + 1]slabCounters // per slab class (stats slabs), index = class id
 }
 
 func newStore(maxBytes int64, noEvict bool, now func() time.Time) *store {

@@ -69,6 +69,7 @@ func (s *store) arith(r *arithReq) arithResult {
 		return res
 	}
 	s.countArith(true, r.incr)
+	s.classOf(nit).arith(r.incr)
 	res.expBefore = nit.exp
 	if e, ok := r.ttl.final(false); ok {
 		nit.exp = absExptime(now, e)

@@ -14,6 +14,7 @@ func (s *store) deleteCas(key []byte, cas uint64) mdResult {
 		return mdExists
 	}
 	s.st.deleteHits++
+	s.classOf(it).deleteHits++
 	s.unlink(it)
 	return mdDeleted
 }
@@ -24,6 +25,7 @@ func (s *store) deleteCas(key []byte, cas uint64) mdResult {
 func (s *store) drop(key []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.st.storeTooLarge++ // drop follows every set refused as too large
 	if it := s.lookup(key, s.unixNow()); it != nil {
 		s.unlink(it)
 	}

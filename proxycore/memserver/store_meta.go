@@ -57,6 +57,9 @@ func (s *store) metaGet(r *mgReq) mgResult {
 	res := mgResult{now: now, expT: absExptime(now, r.ttl.exptime), expN: absExptime(now, r.ttl.vivExptime)}
 	it := s.lookup(r.key, now)
 	s.countMetaGet(it != nil || r.ttl.vivify, r.ttl.touch)
+	if it != nil {
+		s.classOf(it).hit(r.ttl.touch)
+	}
 	if it == nil && r.ttl.vivify {
 		it = newItem(r.key, nil)
 		it.binKey = r.binKey
@@ -146,6 +149,7 @@ func (s *store) metaDelete(r *mdReq) mdResult {
 		return mdDeleted
 	}
 	s.st.deleteHits++
+	s.classOf(it).deleteHits++
 	s.unlink(it)
 	return mdDeleted
 }

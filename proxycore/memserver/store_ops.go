@@ -45,6 +45,7 @@ func (s *store) set(r *storeReq) (storeResult, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.cmdSet++
+	s.classOf(it).cmdSet++
 	now := s.unixNow()
 	it.exp = absExptime(now, r.exptime)
 	// memcached allocates the new item before it looks at the old one, so
@@ -89,12 +90,15 @@ func (s *store) applyCas(r *storeReq, it, old *item, now int64) storeResult {
 		return resNotFound
 	case old.cas == r.cas:
 		s.st.casHits++
+		s.classOf(old).casHits++
 	case r.stale && r.cas < old.cas:
 		// A stale write keeps the TTL and token state of the newer item.
 		it.exp, it.stale, it.tokenSent = old.exp, true, old.tokenSent
 		s.st.casHits++
+		s.classOf(old).casHits++
 	default:
 		s.st.casBadval++
+		s.classOf(old).casBadval++
 		return resExists
 	}
 	if !s.link(it, old, now) {
@@ -165,6 +169,7 @@ func (s *store) get(key []byte, touch bool, exptime int64) (itemView, bool) {
 	} else {
 		s.st.getHits++
 	}
+	s.classOf(it).hit(touch)
 	s.bump(it, now)
 	return viewOf(it), true
 }
@@ -181,6 +186,7 @@ func (s *store) touch(key []byte, exptime int64) bool {
 		return false
 	}
 	s.st.touchHits++
+	s.classOf(it).touchHits++
 	it.exp = absExptime(now, exptime)
 	s.bump(it, now)
 	return true
@@ -196,6 +202,7 @@ func (s *store) delete(key []byte) bool {
 		return false
 	}
 	s.st.deleteHits++
+	s.classOf(it).deleteHits++
 	s.unlink(it)
 	return true
 }

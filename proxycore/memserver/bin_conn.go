@@ -27,8 +27,9 @@ type binConn struct {
 	br  *bufio.Reader
 	rd  *binproto.Reader
 	pkt binproto.Packet
-	in  []byte // the current request; pkt's slices point into it
-	out []byte // replies not yet written
+	ci  *connInfo // this connection in "stats conns"
+	in  []byte    // the current request; pkt's slices point into it
+	out []byte    // replies not yet written
 
 	flushNow bool   // the last reply makes memcached write its queue
 	drop     bool   // close without writing the queue (bad magic)
@@ -37,9 +38,9 @@ type binConn struct {
 
 // serveBinary serves a binary-protocol client until it quits, sends
 // something memcached closes on, or the connection fails.
-func (s *Server) serveBinary(c net.Conn, br *bufio.Reader) {
+func (s *Server) serveBinary(c net.Conn, br *bufio.Reader, ci *connInfo) {
 	bc := &binConn{s: s, c: c, br: br, rd: binproto.NewReader(br, s.cfg.MaxItemSize),
-		out: make([]byte, 0, connBufSize)}
+		out: make([]byte, 0, connBufSize), ci: ci}
 	for {
 		keep := bc.step()
 		if bc.drop {
@@ -66,6 +67,9 @@ func (bc *binConn) step() bool {
 	bc.in, err = bc.rd.Next(&bc.pkt, bc.in)
 	defer bc.trimIn()
 	if err == nil {
+		bc.ci.lastCmd.Store(bc.s.cfg.Clock().Unix())
+		bc.ci.busy.Store(true)
+		defer bc.ci.busy.Store(false)
 		return bc.exec(&bc.pkt)
 	}
 	var perr *binproto.Error

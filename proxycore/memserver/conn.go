@@ -29,7 +29,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	c = &trafficConn{Conn: c, s: s}
 	br := bufio.NewReaderSize(c, connBufSize)
 	if s.speaksBinary(br) {
-		s.serveBinary(c, br)
+		s.serveBinary(c, br, ci)
 		return
 	}
 	s.serveASCII(c, br, ci)

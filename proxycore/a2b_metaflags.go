@@ -61,23 +61,22 @@ type a2bMetaArgs struct {
 	initial   uint64 // J
 }
 
-// scanA2BMeta applies cmd's meta policy and parses the arguments of the
-// translated flags. errLine is the reply for a refused flag or, should the
-// parser have let one through, a malformed argument.
+// scanA2BMeta applies cmd's meta policy and takes the arguments of the
+// translated flags from what the protocol reader parsed (ascii.MetaArgs).
+// errLine is the reply for a flag binary cannot carry.
 func scanA2BMeta(cmd *ascii.Request) (m a2bMetaArgs, errLine string) {
 	pol := metaPolicy(cmd.Op)
-	m.delta = 1
 	for _, f := range cmd.MetaFlags {
 		c := f[0]
-		switch {
-		case strings.IndexByte(pol.translated, c) >= 0:
-			if !m.apply(c, f[1:]) {
-				return m, "CLIENT_ERROR bad token in command line format\r\n"
-			}
-		case strings.IndexByte(pol.ignored, c) >= 0:
-		default:
+		if strings.IndexByte(pol.translated, c) < 0 && strings.IndexByte(pol.ignored, c) < 0 {
 			return m, refusedFlag(c)
 		}
+	}
+	a := &cmd.Meta
+	m = a2bMetaArgs{
+		mode: a.Mode, hasCas: a.Has('C'), cas: a.Cas, flags: a.ClientFlags,
+		hasTTL: a.Has('T'), ttl: int64(a.TTL), hasVivify: a.Has('N'), vivify: int64(a.Vivify),
+		delta: a.Delta, initial: a.Initial,
 	}
 	return m, ""
 }
@@ -87,41 +86,4 @@ func scanA2BMeta(cmd *ascii.Request) (m a2bMetaArgs, errLine string) {
 func refusedFlag(c byte) string {
 	return "CLIENT_ERROR meta flag " + string([]byte{c}) +
 		" needs -Z downstream_protocol=ascii\r\n"
-}
-
-// apply records one translated flag; arg is the token after its letter.
-func (m *a2bMetaArgs) apply(c byte, arg []byte) bool {
-	ok := true
-	switch c {
-	case 'C':
-		m.hasCas = true
-		m.cas, ok = ascii.ParseUint64(arg)
-	case 'F':
-		var v uint64
-		v, ok = ascii.ParseUint64(arg)
-		m.flags = uint32(v) // memcached stores strtoul's result unchecked
-	case 'T':
-		m.hasTTL = true
-		m.ttl, ok = parseTTL(arg)
-	case 'N':
-		m.hasVivify = true
-		m.vivify, ok = parseTTL(arg)
-	case 'D':
-		m.delta, ok = ascii.ParseUint64(arg)
-	case 'J':
-		m.initial, ok = ascii.ParseUint64(arg)
-	case 'M':
-		ok = len(arg) == 1
-		if ok {
-			m.mode = arg[0]
-		}
-	}
-	return ok
-}
-
-// parseTTL reads a T or N argument as memcached does (safe_strtol, then
-// truncated to int32).
-func parseTTL(arg []byte) (int64, bool) {
-	v, ok := ascii.ParseInt32(arg)
-	return int64(v), ok
 }

@@ -11,11 +11,31 @@ const maxMetaTokens = 20
 // maxOpaqueLength is MFLAG_MAX_OPAQUE_LENGTH; it includes the 'O'.
 const maxOpaqueLength = 32
 
-// metaFlags is what the shared flag scan (_meta_flag_preparse) learns.
-type metaFlags struct {
-	mode        byte   // argument of M, 0 if absent
-	clientFlags uint32 // argument of F, for the ms size check
+// MetaArgs is what the one meta flag parser (scanMetaFlags, memcached's
+// _meta_flag_preparse) learns from a meta command's flags: which flags are
+// present and the arguments of those that take one, read with memcached's
+// number rules. The proxy's translation to binary and the built-in server
+// both work from it; neither parses flags again.
+type MetaArgs struct {
+	present [2]uint64 // bit c: flag c is present (c < 128)
+
+	Mode        byte   // M, 0 if absent
+	ClientFlags uint32 // F
+	Cas         uint64 // C
+	TTL         int32  // T
+	Vivify      int32  // N
+	Recache     int32  // R
+	Delta       uint64 // D; 1 when absent
+	Initial     uint64 // J
+	// NAfterT: N came after T. memcached applies the later one's TTL to
+	// an item N creates.
+	NAfterT bool
 }
+
+// Has reports whether flag c was given.
+func (m *MetaArgs) Has(c byte) bool { return c < 128 && m.present[c>>6]&(1<<(c&63)) != 0 }
+
+func (m *MetaArgs) mark(c byte) { m.present[c>>6] |= 1 << (c & 63) }
 
 // metaKey checks the arity and key shared by mg, ms, md and ma.
 func metaKey(req *Request, op Op) error {
@@ -39,7 +59,7 @@ func parseMetaGet(req *Request) error {
 		return metaErr(replyMgFlagsTooLong)
 	}
 	req.MetaFlags = tail(req.Tokens, 2)
-	if _, reply := scanMetaFlags(req); reply != "" {
+	if reply := scanMetaFlags(req); reply != "" {
 		return metaErr(reply)
 	}
 	return checkOpaque(req)
@@ -55,7 +75,7 @@ func parseMetaDelete(req *Request) error {
 		return metaErr(replyFlagsTooLong)
 	}
 	req.MetaFlags = tail(req.Tokens, 2)
-	if _, reply := scanMetaFlags(req); reply != "" {
+	if reply := scanMetaFlags(req); reply != "" {
 		return metaErr(replyInvalidOrDup)
 	}
 	return checkOpaque(req)
@@ -70,11 +90,10 @@ func parseMetaArith(req *Request) error {
 		return metaErr(replyFlagsTooLong)
 	}
 	req.MetaFlags = tail(req.Tokens, 2)
-	mf, reply := scanMetaFlags(req)
-	if reply != "" {
+	if reply := scanMetaFlags(req); reply != "" {
 		return metaErr(replyInvalidOrDup)
 	}
-	switch mf.mode {
+	switch req.Meta.Mode {
 	case 0, 'I', '+', 'D', '-':
 	default:
 		return metaErr(replyMaMode)
@@ -137,12 +156,11 @@ func (r *Reader) parseMetaSet(req *Request) error {
 // checkMetaSet runs the ms checks made once datalen is known and returns
 // the error reply, or "".
 func (r *Reader) checkMetaSet(req *Request, size int) string {
-	mf, reply := scanMetaFlags(req)
-	if reply != "" {
+	if reply := scanMetaFlags(req); reply != "" {
 		return reply
 	}
 	opaque := opaqueError(req)
-	switch mf.mode {
+	switch req.Meta.Mode {
 	case 0, 'E', 'A', 'P', 'R', 'S':
 	default:
 		return replyMsMode // checked before the opaque length
@@ -150,7 +168,7 @@ func (r *Reader) checkMetaSet(req *Request, size int) string {
 	if opaque != "" {
 		return opaque
 	}
-	if r.tooLarge(len(req.Key), size, mf.clientFlags) {
+	if r.tooLarge(len(req.Key), size, req.Meta.ClientFlags) {
 		return replyTooLarge
 	}
 	return ""

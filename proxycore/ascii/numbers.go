@@ -82,11 +82,12 @@ func parseInt32(tok []byte) (int32, bool) {
 	return int32(int64(mag)), true
 }
 
-// ParseUint64 reads a numeric token the way memcached's safe_strtoull does
-// (see parseUint64). Translators that re-read meta flag arguments use it
-// so the number they send is the one memcached would have used.
+// ParseUint64 reads a number the way memcached's safe_strtoull does (see
+// parseUint64): a token, or a stored value incr and decr count from (the
+// end of the value counts as the white space memcached finds there).
 func ParseUint64(tok []byte) (uint64, bool) { return parseUint64(tok) }
 
-// ParseInt32 reads a numeric token the way memcached's safe_strtol does,
-// truncated to int32 (see parseInt32).
-func ParseInt32(tok []byte) (int32, bool) { return parseInt32(tok) }
+
+// ParseUint32 reads a numeric token the way memcached's safe_strtoul does,
+// truncated to 32 bits (see parseUint32).
+func ParseUint32(tok []byte) (uint32, bool) { return parseUint32(tok) }

@@ -70,6 +70,8 @@ type Request struct {
 	// after the datalen of ms), e.g. "v", "T30", "Oabc". For mn and me they
 	// are whatever tokens follow (memcached ignores them).
 	MetaFlags [][]byte
+	// Meta is what the flags of mg, ms, md and ma say (see MetaArgs).
+	Meta MetaArgs
 	// Quiet is set when a meta command carries the q flag.
 	Quiet bool
 	// Base64 is set when a meta command carries the b flag.

@@ -62,6 +62,8 @@ var transcript = []string{
 	"ms Zm9v 2 b k c\r\nhi\r\nmg Zm9v b k v O1 s\r\nmg foo k v\r\nme Zm9v b\r\nme foo\r\nme zz\r\n",
 	"md Zm9v b k q O3\r\nmd Zm9v b k O3\r\n",
 	"mg m F5\r\nms m 1 zz\r\n1\r\nms m 1 F1 F2\r\n1\r\nms m 1 Fx\r\n1\r\nms m 1 Cx\r\n1\r\n",
+	// T, N and R read as memcached's safe_strtol: 64-bit range, then int32
+	"set tt 0 0 1\r\n1\r\nmg tt v T3000000000\r\nmg tt v\r\nmg tt2 v N3000000000\r\nmg tt v T9223372036854775808\r\n",
 	// meta delete / arithmetic
 	"set n 0 0 2\r\n10\r\nma n q\r\nma n v\r\nma zz q\r\nma zz\r\nma n v c t k O9 D5 MD\r\n",
 	"ma n N0 J7 v\r\nma new N0 J7 v\r\nma new N100 J7 v t\r\nma n MX\r\nma n Dx\r\nma n C1\r\nma n v T30 t\r\n",

@@ -176,7 +176,7 @@ func (s *Server) execVerbosity(w *bufio.Writer, req *ascii.Request) {
 		}
 		return
 	}
-	level, ok := parseU32(a[0])
+	level, ok := ascii.ParseUint32(a[0])
 	if !ok {
 		s.replyClassic(w, req, msgBadFormat)
 		return

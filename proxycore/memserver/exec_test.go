@@ -83,7 +83,18 @@ func newTestServer(cfg Config) (*Server, *fakeClock) {
 func run(s *Server, req *ascii.Request) string {
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	s.execute(w, req)
+	if req.Op.IsMeta() {
+		// Meta flags are parsed (and refused) by the protocol reader
+		// only, so meta steps go through it as on a connection.
+		wire := string(req.Line) + "\r\n"
+		if req.Op == ascii.OpMetaSet {
+			wire += string(req.Data) + "\r\n"
+		}
+		rd := ascii.NewReader(bufio.NewReader(strings.NewReader(wire)), s.cfg.MaxItemSize)
+		s.step(rd, new(ascii.Request), w, &connInfo{})
+	} else {
+		s.execute(w, req)
+	}
 	_ = w.Flush()
 	return buf.String()
 }

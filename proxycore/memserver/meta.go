@@ -68,26 +68,7 @@ func (s *Server) execMeta(w *bufio.Writer, req *ascii.Request) {
 		s.execMetaDebug(w, req)
 		return
 	}
-	if len(req.Tokens) >= metaMaxTokens {
-		msg := "CLIENT_ERROR options flags too long"
-		if req.Op == ascii.OpMetaGet {
-			msg = "CLIENT_ERROR options flags are too long"
-		}
-		writeLine(w, msg)
-		return
-	}
-	o, errstr := parseMetaFlags(req.MetaFlags)
-	if errstr != "" {
-		if req.Op == ascii.OpMetaDelete || req.Op == ascii.OpMetaArith {
-			errstr = "CLIENT_ERROR invalid or duplicate flag"
-		}
-		writeLine(w, errstr)
-		return
-	}
-	if errstr = checkOpaque(req.MetaFlags); errstr != "" {
-		writeLine(w, errstr)
-		return
-	}
+	o := metaOptsOf(req)
 	switch req.Op {
 	case ascii.OpMetaGet:
 		s.execMetaGet(w, req, &o)

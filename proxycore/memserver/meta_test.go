@@ -75,7 +75,7 @@ func TestExecMetaDeleteArith(t *testing.T) {
 		{md("md n C1 k"), "EX kn\r\n"},
 		{md("md n q"), ""},
 		{md("md n O1"), "NF O1\r\n"},
-		{&ascii.Request{Op: ascii.OpMetaNoop}, "MN\r\n"},
+		{rqMeta(ascii.OpMetaNoop, "mn", ""), "MN\r\n"},
 	})
 }
 

@@ -1,5 +1,7 @@
 package memserver
 
+import "github.com/moxifleet/moxi/proxycore/ascii"
+
 // arithCode is the outcome of incr/decr/ma.
 type arithCode uint8
 
@@ -55,7 +57,7 @@ func (s *store) arith(r *arithReq) arithResult {
 		res.code = arithExists
 		return res
 	}
-	v, ok := parseCounter(it.value)
+	v, ok := ascii.ParseUint64(it.value)
 	if !ok {
 		res.code = arithNonNumeric
 		return res

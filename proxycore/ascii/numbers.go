@@ -87,7 +87,6 @@ func parseInt32(tok []byte) (int32, bool) {
 // end of the value counts as the white space memcached finds there).
 func ParseUint64(tok []byte) (uint64, bool) { return parseUint64(tok) }
 
-
 // ParseUint32 reads a numeric token the way memcached's safe_strtoul does,
 // truncated to 32 bits (see parseUint32).
 func ParseUint32(tok []byte) (uint32, bool) { return parseUint32(tok) }

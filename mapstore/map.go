@@ -81,11 +81,3 @@ func NewServerListMap(servers []Server, dist Distribution) (*Map, error) {
 // names no master for that vBucket: callers must handle -1.
 func (m *Map) Locate(key []byte) int { return m.locate(key) }
 
-// WithVersion returns a copy of m with Version set to v. The copy shares
-// m's immutable tables, so it is cheap; it exists so that a config loader
-// can stamp a parsed map without mutating one that readers may hold.
-func (m *Map) WithVersion(v uint64) *Map {
-	c := *m
-	c.Version = v
-	return &c
-}

@@ -131,9 +131,6 @@ func (n *Node) buildFleetProxy(st *mapstore.FleetState) error {
 		if err != nil {
 			return err
 		}
-		for _, f := range n.feeds {
-			f.fleet = true
-		}
 	} else if cfg.Buckets, err = n.fleet.staticBuckets(st, n.behavior); err != nil {
 		return err
 	}

@@ -71,9 +71,6 @@ func buildMaps(t *testing.T, n *Node) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range n.feeds {
-			f.fleet = true
-		}
 		return
 	}
 	var err error

@@ -82,8 +82,8 @@ func (n *Node) streamWhileLeading(ctx context.Context, client *restconfig.Client
 func (n *Node) proposeREST(p cluster.Proposer, section int, bucket string) restconfig.Handler {
 	return func(ctx context.Context, body []byte, src string) error {
 		if err := checkREST(body, src, bucket); err != nil {
-			n.logger.Error("rejected config from REST server; the fleet keeps its last good map", "url", src, "err", err)
-			return err
+			// Logged once, by the REST client.
+			return fmt.Errorf("the fleet keeps its last good map: %w", err)
 		}
 		return n.propose(ctx, p, mapstore.ConfigEntry{Section: section, Origin: src, Body: body})
 	}

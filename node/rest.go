@@ -32,9 +32,6 @@ type restFeed struct {
 	version atomic.Uint64
 	logger  *slog.Logger
 	client  *restconfig.Client
-	// fleet marks a feed the fleet's raft entries drive: its log line
-	// says a map was applied, once per map.
-	fleet bool
 	// applyPool hands a pool's buckets to the proxy; set once the proxy
 	// exists, before the feed runs.
 	applyPool func(maps []*mapstore.Map, keep []string) error
@@ -101,20 +98,41 @@ func (f *restFeed) apply(body []byte, src string, version uint64) error {
 	if f.applyPool != nil {
 		return f.handlePool(maps, err, src, version)
 	}
+	// A refusal is logged once, by the REST client that delivered it.
 	if err != nil {
-		f.logger.Error("rejected config from REST server; keeping the last good map", "url", src, "err", err)
-		return fmt.Errorf("parse config: %w", err)
+		return fmt.Errorf("parse config, keeping the last good map: %w", err)
 	}
 	m := pickBucket(maps, f.bucket)
 	if m == nil {
-		f.logger.Error("config from REST server has no usable bucket; keeping the last good map", "url", src, "bucket", f.bucket)
-		return errors.New("no usable bucket in config")
+		return fmt.Errorf("no usable bucket %q in config, keeping the last good map", f.bucket)
 	}
 	m.Version = version
 	f.version.Store(version)
-	f.maps.m.Store(m)
-	f.logger.Info(f.appliedMsg(), "url", src, "version", m.Version, "servers", len(m.Servers))
+	prev := f.maps.m.Swap(m)
+	f.logger.Info(f.appliedMsg(), append([]any{"url", src, "version", m.Version, "servers", len(m.Servers)},
+		mapChange(prev, m)...)...)
 	return nil
+}
+
+// mapChange describes, for the log line of an applied map, what changed
+// from prev (libvbucket's vbucket_compare): servers added and removed,
+// and how many vBuckets have a new master (-1: their count changed).
+func mapChange(prev, next *mapstore.Map) []any {
+	if prev == nil {
+		return nil
+	}
+	d := mapstore.Compare(prev, next)
+	var attrs []any
+	if len(d.ServersAdded) > 0 {
+		attrs = append(attrs, "servers_added", d.ServersAdded)
+	}
+	if len(d.ServersRemoved) > 0 {
+		attrs = append(attrs, "servers_removed", d.ServersRemoved)
+	}
+	if next.IsVBucket() {
+		attrs = append(attrs, "vbuckets_moved", d.VBucketChanges)
+	}
+	return attrs
 }
 
 // hostOf is the host of a config's URL, which stands in for "$HOST".
@@ -137,8 +155,7 @@ func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string, v uin
 		keep = append(keep, e.Name)
 	}
 	if err != nil && keep == nil {
-		f.logger.Error("rejected config from REST server; keeping the last good maps", "url", src, "err", err)
-		return fmt.Errorf("parse config: %w", err)
+		return fmt.Errorf("parse config, keeping the last good maps: %w", err)
 	}
 	f.version.Store(v)
 	for _, m := range maps {
@@ -212,10 +229,6 @@ func checkREST(body []byte, src, bucket string) error {
 	return nil
 }
 
-// appliedMsg is the log line of an applied config.
-func (f *restFeed) appliedMsg() string {
-	if f.fleet {
-		return "map applied"
-	}
-	return "configuration received"
-}
+// appliedMsg is the log line of an applied config; the REST client has
+// logged "configuration received" for it already.
+func (f *restFeed) appliedMsg() string { return "map applied" }

@@ -59,7 +59,11 @@ func finishStatsB2B(r *request) {
 			r.reply = append(r.reply, o.reply...) // the server refused the group
 			return
 		}
-		text, _ = statsText(text[:0], o.reply)
+		var errLine string
+		if text, errLine = statsText(text[:0], o.reply); errLine != "" {
+			r.reply = append(r.reply, o.reply...) // a packet past the first was refused
+			return
+		}
 		m.addReply(text)
 		answered = true
 	}

@@ -22,7 +22,6 @@ const (
 	totDownstreamAuthFailed
 	totDownstreamBucket
 	totDownstreamBucketFailed
-	totDownstreamCloseOnUpstreamClose
 	totDownstreamTimeout
 	totWaitQueueTimeout
 	totAuthTimeout
@@ -34,39 +33,40 @@ const (
 	totRetryVBucket
 	totCmdTime
 	totCmdCount
-	errDownstreamWritePrep
 	totClientOverflow
 	numCounters
 )
 
-var counterNames = [numCounters]string{
-	numUpstream:                       "num_upstream",
-	totUpstream:                       "tot_upstream",
-	numDownstreamConn:                 "num_downstream_conn",
-	totDownstreamConn:                 "tot_downstream_conn",
-	totDownstreamConnectStarted:       "tot_downstream_connect_started",
-	totDownstreamConnect:              "tot_downstream_connect",
-	totDownstreamConnectFailed:        "tot_downstream_connect_failed",
-	totDownstreamConnectTimeout:       "tot_downstream_connect_timeout",
-	totDownstreamConnectInterval:      "tot_downstream_connect_interval",
-	totDownstreamAuth:                 "tot_downstream_auth",
-	totDownstreamAuthFailed:           "tot_downstream_auth_failed",
-	totDownstreamBucket:               "tot_downstream_bucket",
-	totDownstreamBucketFailed:         "tot_downstream_bucket_failed",
-	totDownstreamCloseOnUpstreamClose: "tot_downstream_close_on_upstream_close",
-	totDownstreamTimeout:              "tot_downstream_timeout",
-	totWaitQueueTimeout:               "tot_wait_queue_timeout",
-	totAuthTimeout:                    "tot_auth_timeout",
-	totAssignDownstream:               "tot_assign_downstream",
-	totMultigetKeys:                   "tot_multiget_keys",
-	totMultigetKeysDedupe:             "tot_multiget_keys_dedupe",
-	totMultigetBytesDedupe:            "tot_multiget_bytes_dedupe",
-	totRetry:                          "tot_retry",
-	totRetryVBucket:                   "tot_retry_vbucket",
-	totCmdTime:                        "tot_cmd_time",
-	totCmdCount:                       "tot_cmd_count",
-	errDownstreamWritePrep:            "err_downstream_write_prep",
-	totClientOverflow:                 "tot_client_overflow",
+// counterNames returns the counters' names in "stats proxy" (a function,
+// so that no table is package-level mutable state).
+func counterNames() [numCounters]string {
+	return [numCounters]string{
+		numUpstream:                  "num_upstream",
+		totUpstream:                  "tot_upstream",
+		numDownstreamConn:            "num_downstream_conn",
+		totDownstreamConn:            "tot_downstream_conn",
+		totDownstreamConnectStarted:  "tot_downstream_connect_started",
+		totDownstreamConnect:         "tot_downstream_connect",
+		totDownstreamConnectFailed:   "tot_downstream_connect_failed",
+		totDownstreamConnectTimeout:  "tot_downstream_connect_timeout",
+		totDownstreamConnectInterval: "tot_downstream_connect_interval",
+		totDownstreamAuth:            "tot_downstream_auth",
+		totDownstreamAuthFailed:      "tot_downstream_auth_failed",
+		totDownstreamBucket:          "tot_downstream_bucket",
+		totDownstreamBucketFailed:    "tot_downstream_bucket_failed",
+		totDownstreamTimeout:         "tot_downstream_timeout",
+		totWaitQueueTimeout:          "tot_wait_queue_timeout",
+		totAuthTimeout:               "tot_auth_timeout",
+		totAssignDownstream:          "tot_assign_downstream",
+		totMultigetKeys:              "tot_multiget_keys",
+		totMultigetKeysDedupe:        "tot_multiget_keys_dedupe",
+		totMultigetBytesDedupe:       "tot_multiget_bytes_dedupe",
+		totRetry:                     "tot_retry",
+		totRetryVBucket:              "tot_retry_vbucket",
+		totCmdTime:                   "tot_cmd_time",
+		totCmdCount:                  "tot_cmd_count",
+		totClientOverflow:            "tot_client_overflow",
+	}
 }
 
 // gauges are not reset by "stats proxy reset", as in moxi.

@@ -284,7 +284,7 @@ func (d *dconn) drainPending(cause opStatus) {
 }
 
 func (d *dconn) finishUnanswered(o *op, cause opStatus) {
-	if cause == opClosed && o.retries > 0 && !o.parent.abandoned() {
+	if cause == opClosed && o.retries > 0 {
 		o.retries--
 		d.srv.stats.inc(totRetry)
 		o.reply = o.reply[:0]

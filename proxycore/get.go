@@ -171,11 +171,26 @@ func (r *request) tableSlot(k []byte) int32 {
 // a REST vBucket bucket, where moxi ended such a get with the failure's
 // SERVER_ERROR line instead of END.
 func (r *request) writeValues(w *bufio.Writer) {
+	var sent []bool // only when a key repeats: which slots went out already
+	if len(r.keySlots) > len(r.slots) {
+		sent = make([]bool, len(r.slots))
+	}
+	dupBytes := 0
 	for _, si := range r.keySlots {
 		s := &r.slots[si]
 		if s.op != nil && s.op.status == opOK {
-			_, _ = w.Write(s.valueBlock())
+			block := s.valueBlock()
+			_, _ = w.Write(block)
+			if sent != nil {
+				if sent[si] {
+					dupBytes += len(block) // fetched once, sent again
+				}
+				sent[si] = true
+			}
 		}
+	}
+	if dupBytes > 0 {
+		r.b.stats.add(totMultigetBytesDedupe, uint64(dupBytes))
 	}
 	if r.b.cfg.REST && r.rt != nil && r.rt.m.IsVBucket() {
 		if o := r.failedOp(); o != nil {

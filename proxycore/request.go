@@ -67,8 +67,7 @@ type request struct {
 	// estimate while in flight, its reply's size once complete.
 	replyKeys int32
 	charged   int64
-	gone      atomic.Bool // the client went away
-	mu        sync.Mutex  // guards ops while NOT_MY_VBUCKET refetches add some
+	mu        sync.Mutex // guards ops while NOT_MY_VBUCKET refetches add some
 }
 
 // pools recycles requests and ops with their buffers; each Server has its
@@ -126,7 +125,6 @@ func putRequest(r *request) {
 	clear(r.byServer)
 	r.finish = nil
 	r.conn = nil
-	r.gone.Store(false)
 	p.requests.Put(r)
 }
 
@@ -175,8 +173,6 @@ func (r *request) countDown() {
 	}
 	r.complete()
 }
-
-func (r *request) abandoned() bool { return r.gone.Load() }
 
 // matchSlot finds the slot of o that asked for key, and records that its
 // block starts at start. It looks from cursor on first, since memcached

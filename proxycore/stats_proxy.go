@@ -112,10 +112,11 @@ func (s *Server) statsStats(w *statWriter) {
 	w.stat("memcached:stats:version", s.cfg.Version)
 	w.statUint("memcached:stats:curr_connections", uint64(s.net.NumConns()))
 	w.stat("memcached:stats:threads", strconv.Itoa(s.cfg.Threads))
+	names := counterNames()
 	s.eachBucket(func(b *bucket) {
 		p := b.prefix() + "pstd_stats:"
 		for k := counter(0); k < numCounters; k++ {
-			w.statUint(p+counterNames[k], b.stats.get(k))
+			w.statUint(p+names[k], b.stats.get(k))
 		}
 	})
 }

@@ -18,17 +18,6 @@ func (rt *routing) locate(key []byte) (int, uint16) {
 	return rt.m.Master(vb), vb
 }
 
-// nextServer is where a probe goes after server index wrong answered
-// NOT_MY_VBUCKET for vb: the master of the fast-forward map when there is
-// one (the layout a running rebalance is moving to), otherwise the next
-// server in the list, as libvbucket's found_incorrect_master probes.
-func (rt *routing) nextServer(vb uint16, wrong int) int {
-	if f := rt.m.ForwardMaster(vb); f >= 0 && f != wrong {
-		return f
-	}
-	return (wrong + 1) % len(rt.servers)
-}
-
 // maxVBucketRetries is moxi's cproxy_max_retries: twice the servers.
 func (rt *routing) maxVBucketRetries() int { return 2 * len(rt.servers) }
 
@@ -42,7 +31,14 @@ func (rt *routing) retryTarget(vb uint16, wrong *server) int {
 	if next := rt.m.Master(vb); next >= 0 && rt.servers[next] != wrong {
 		return next
 	}
-	return rt.nextServer(vb, slices.Index(rt.servers, wrong))
+	w := slices.Index(rt.servers, wrong)
+	// libvbucket's step: the forward map's master, or the next server.
+	// The forward master may be the refusing server itself; then probe
+	// on, as the client guide says to keep linear probing.
+	if next := rt.m.NextMaster(vb, w, w); next >= 0 && next != w {
+		return next
+	}
+	return (w + 1) % len(rt.servers)
 }
 
 // retryRouting is the routing NOT_MY_VBUCKET retries of r go by: the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // startBinaryProxy starts moxi proxying to servers with a binary

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // quietBatch is one write of packets ending with a NOOP, whose reply

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // sbinDirs are where Debian installs admin tools such as saslpasswd2,

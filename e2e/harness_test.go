@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/proxytest"
+	"github.com/moxifleet/moxi/internal/proxytest"
 )
 
 const (

@@ -80,4 +80,3 @@ func NewServerListMap(servers []Server, dist Distribution) (*Map, error) {
 // vBucket map it is Master(VBucketOf(key)), which is -1 while the config
 // names no master for that vBucket: callers must handle -1.
 func (m *Map) Locate(key []byte) int { return m.locate(key) }
-

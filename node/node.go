@@ -8,9 +8,9 @@ import (
 	"net"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/memserver"
 	"github.com/moxifleet/moxi/mapstore"
 	"github.com/moxifleet/moxi/proxycore"
-	"github.com/moxifleet/moxi/proxycore/memserver"
 )
 
 // drainTimeout is how long Run lets in-flight requests finish on shutdown

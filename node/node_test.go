@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/netserve"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/netserve"
 )
 
 func testLogger() (*slog.Logger, *slog.LevelVar) {

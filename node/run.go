@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/netserve"
+	"github.com/moxifleet/moxi/internal/netserve"
 )
 
 // Run binds every listener, serves until ctx is done, then shuts both

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // binClient is a raw binary-protocol connection for tests.

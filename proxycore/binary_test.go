@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 func binaryProxy(t *testing.T, addrs []string) *testProxy {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // broadcastA2B sends flush_all or stats to every server as binary FLUSH or

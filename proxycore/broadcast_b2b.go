@@ -3,7 +3,7 @@ package proxycore
 import (
 	"bytes"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // broadcastB2B sends FLUSH (FLUSHQ as a plain FLUSH, so that every server

@@ -22,18 +22,18 @@ type bucket struct {
 	pool   *poolMap // a pool's bucket: its map, set by ApplyPool
 
 	route atomic.Pointer[routing]
-	mu    sync.Mutex         // guards servers and rebuilding route
-	byAdr map[string]*server // every server this bucket has used
+	mu    sync.Mutex             // guards servers and rebuilding route
+	byAdr map[string]*downstream // every server this bucket has used
 }
 
 // routing pairs a map with the server objects of its entries, by index.
 type routing struct {
 	m       *mapstore.Map
-	servers []*server
+	servers []*downstream
 }
 
 func newBucket(cfg Bucket, threads int, lg *slog.Logger) *bucket {
-	b := &bucket{cfg: cfg, logger: lg, byAdr: make(map[string]*server)}
+	b := &bucket{cfg: cfg, logger: lg, byAdr: make(map[string]*downstream)}
 	b.beh = &b.cfg.Behavior
 	if n := b.beh.DownstreamMax; n > 0 {
 		// moxi's limit is per worker thread; keep the total the same.
@@ -65,7 +65,7 @@ func (b *bucket) routing() *routing {
 	if rt := b.route.Load(); rt != nil && rt.m == m {
 		return rt
 	}
-	rt = &routing{m: m, servers: make([]*server, len(m.Servers))}
+	rt = &routing{m: m, servers: make([]*downstream, len(m.Servers))}
 	for i, s := range m.Servers {
 		rt.servers[i] = b.serverFor(s, m)
 	}
@@ -78,7 +78,7 @@ func (b *bucket) routing() *routing {
 // connections of servers the new routing no longer names. Called with mu
 // held.
 func (b *bucket) drainLeavers(rt *routing) {
-	keep := make(map[*server]bool, len(rt.servers))
+	keep := make(map[*downstream]bool, len(rt.servers))
 	for _, s := range rt.servers {
 		keep[s] = true
 	}
@@ -93,7 +93,7 @@ func (b *bucket) drainLeavers(rt *routing) {
 
 // retire closes a server's connections once requests in flight on them
 // have had downstream_timeout (or 5 s) to finish.
-func (b *bucket) retire(s *server) {
+func (b *bucket) retire(s *downstream) {
 	grace := b.beh.DownstreamTimeout
 	if grace <= 0 {
 		grace = 5 * time.Second
@@ -101,8 +101,8 @@ func (b *bucket) retire(s *server) {
 	time.AfterFunc(grace, s.close)
 }
 
-func (b *bucket) serverFor(s mapstore.Server, m *mapstore.Map) *server {
-	srv := newServer(s, b.beh, &b.stats, b.logger)
+func (b *bucket) serverFor(s mapstore.Server, m *mapstore.Map) *downstream {
+	srv := newDownstream(s, b.beh, &b.stats, b.logger)
 	srv.usr, srv.pwd = mapCredentials(m, b.beh)
 	if old, ok := b.byAdr[srv.addr]; ok {
 		if old.usr == srv.usr && old.pwd == srv.pwd {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // reversingServer answers each GETKQ... NOOP group with a hit for every

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // Limits on a group of quiet commands held before dispatch, so that a

@@ -20,7 +20,7 @@ import (
 // a goroutine wakeup per batch on the request path, and batching still
 // happens because concurrent clients only append while a write is running.
 type dconn struct {
-	srv *server
+	srv *downstream
 
 	mu    sync.Mutex
 	queue []*op // written by enqueue, taken by the writer; guarded by mu
@@ -52,7 +52,7 @@ type dconn struct {
 // when the reader falls this far behind.
 const maxPending = 4096
 
-func newDconn(s *server) *dconn {
+func newDconn(s *downstream) *dconn {
 	d := &dconn{
 		srv:     s,
 		writing: true,

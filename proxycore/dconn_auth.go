@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // errAuthRefused is a SASL or bucket-select reply with a non-zero status.

@@ -4,8 +4,8 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // dispatch answers local commands at once and sends the rest downstream.
@@ -121,7 +121,7 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 	}
 	srv := rt.servers[idx]
 	if srv.binary && r.viaText && textAllowed(r.b, rt) {
-		srv = srv.textServer()
+		srv = srv.textTwin()
 	}
 	if srv.binary {
 		cc.forwardKeyA2B(r, idx, vb)
@@ -152,7 +152,7 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 			cc.broadcastA2B(r, rt)
 			return
 		}
-		servers = textServers(r.targets[:0], rt.servers)
+		servers = textTwins(r.targets[:0], rt.servers)
 		r.targets = servers
 	}
 	kind := replyStats
@@ -172,10 +172,10 @@ func (cc *clientConn) broadcast(r *request, rt *routing) {
 	r.flush()
 }
 
-// textServers appends each server's text twin to dst.
-func textServers(dst, servers []*server) []*server {
+// textTwins appends each server's text twin to dst.
+func textTwins(dst, servers []*downstream) []*downstream {
 	for _, s := range servers {
-		dst = append(dst, s.textServer())
+		dst = append(dst, s.textTwin())
 	}
 	return dst
 }

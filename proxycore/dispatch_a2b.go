@@ -3,8 +3,9 @@ package proxycore
 import (
 	"encoding/binary"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/a2b"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // binaryDownstream reports whether the bucket speaks binary to servers.
@@ -16,7 +17,7 @@ func (cc *clientConn) forwardKeyA2B(r *request, idx int, vb uint16) {
 	cmd := &r.cmd
 	o := r.newOp(replyBinOne, r.b.beh.DownstreamRetry)
 	o.vb, o.vbLeft = vb, r.rt.maxVBucketRetries()
-	out, fenced, errLine := a2bRequest(o.out, cmd, vb)
+	out, fenced, errLine := a2b.Request(o.out, cmd, vb)
 	r.silent = cmd.NoReply
 	if errLine != "" {
 		// Never sent: forward's dispatch guard completes r with errLine.
@@ -41,7 +42,7 @@ func finishA2B(r *request) {
 		r.reply = appendDownstreamError(r.reply, o)
 		return
 	}
-	r.reply = a2bReply(r.reply, &r.cmd, o.reply)
+	r.reply = a2b.Reply(r.reply, &r.cmd, o.reply)
 }
 
 // addGetKeyA2B adds a key to a server's part of a get as a GETKQ (or
@@ -51,7 +52,7 @@ func finishA2B(r *request) {
 func addGetKeyA2B(o *op, cmd *ascii.Request, key []byte, vb uint16, opaque uint32) {
 	if cmd.Op == ascii.OpGat || cmd.Op == ascii.OpGats {
 		var ext [4]byte
-		binary.BigEndian.PutUint32(ext[:], binExptime(cmd.Exptime))
+		binary.BigEndian.PutUint32(ext[:], a2b.Exptime(cmd.Exptime))
 		o.out = binproto.AppendRequest(o.out, binproto.OpGatKQ, vb, opaque, 0, ext[:], key, nil)
 		return
 	}

@@ -1,6 +1,6 @@
 package proxycore
 
-import "github.com/moxifleet/moxi/proxycore/ascii"
+import "github.com/moxifleet/moxi/internal/ascii"
 
 // encodeCommand appends the text-protocol bytes that carry cmd to a server.
 // A classic noreply is dropped so that every command gets a reply and the

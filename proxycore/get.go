@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"hash/maphash"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/internal/ascii"
 )
 
 // smallGet is the key count up to which duplicates are found by a linear

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 const pkgName = "proxycore"

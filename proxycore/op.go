@@ -45,10 +45,10 @@ const (
 // reply read back. A client request owns one op per server it touches.
 type op struct {
 	parent  *request
-	server  *server   // the server it is sent to; a retry names its target here first
-	out     []byte    // request bytes to write
-	kind    replyKind // how to read the reply
-	reply   []byte    // raw reply bytes
+	server  *downstream // the server it is sent to; a retry names its target here first
+	out     []byte      // request bytes to write
+	kind    replyKind   // how to read the reply
+	reply   []byte      // raw reply bytes
 	status  opStatus
 	retries int       // retries left when the connection closes first
 	fenced  bool      // replyBinValues: several GETKQs, read up to the NOOP fence

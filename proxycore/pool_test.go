@@ -4,8 +4,8 @@ import (
 	"net"
 	"testing"
 
+	"github.com/moxifleet/moxi/internal/binproto"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/binproto"
 )
 
 // poolBucketMap is bucket name's map over addr, selected with password.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/proxytest"
+	"github.com/moxifleet/moxi/internal/proxytest"
 )
 
 // TestMultiGetOrderAcrossServers stores keys through the proxy, checks

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // readBinReply reads the binary reply to o. Raw packets are kept in

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // slot is one distinct key of a get: where its VALUE block landed.
@@ -58,7 +58,7 @@ type request struct {
 	keySlots []int32        // for each client key, its slot
 	table    []int32        // dedupe's hash table of slot indexes, reused
 	byServer []*op          // forwardGet's per-server table, reused
-	targets  []*server      // forwardGet's op targets, reused
+	targets  []*downstream  // forwardGet's op targets, reused
 	claimed  []*dconn       // connections whose write side this request owns
 	finish   func(*request) // builds the reply once every op is done
 	heldSem  bool           // holds a downstream_max token
@@ -223,7 +223,7 @@ func (s *slot) valueBlock() []byte {
 }
 
 // send queues o on srv, remembering the connection if r must write it.
-func (r *request) send(srv *server, o *op) {
+func (r *request) send(srv *downstream, o *op) {
 	if d := srv.queue(o); d != nil {
 		r.claimed = append(r.claimed, d)
 	}

@@ -3,7 +3,7 @@ package proxycore
 import (
 	"bytes"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // SASL PLAIN limits of the original moxi: longer credentials fail.

@@ -3,9 +3,9 @@ package proxycore
 import (
 	"testing"
 
+	"github.com/moxifleet/moxi/internal/binproto"
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/binproto"
-	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 func plain(usr, pwd string) string { return "\x00" + usr + "\x00" + pwd }

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/ascii"
-	"github.com/moxifleet/moxi/proxycore/netserve"
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/netserve"
 )
 
 // Server is the proxy for every configured bucket.

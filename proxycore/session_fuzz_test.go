@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/binproto"
+	"github.com/moxifleet/moxi/internal/memserver"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/binproto"
-	"github.com/moxifleet/moxi/proxycore/memserver"
 )
 
 // Issue 10: "gat 10\r\n" (an exptime, no key) was a request with no ops,

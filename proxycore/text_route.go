@@ -1,7 +1,7 @@
 package proxycore
 
 import (
-	"github.com/moxifleet/moxi/proxycore/ascii"
+	"github.com/moxifleet/moxi/internal/ascii"
 )
 
 // With the default binary downstream, the meta commands (mg, ms, md, ma,
@@ -9,7 +9,7 @@ import (
 // flags have no binary field (mg t, h, l, u, N, R; ms and md I; ma N with
 // q), nor do their reply flags (X, W, Z of a stale item), nor me, nor the
 // key form b echoes. memcached 1.6 serves text and binary on one port, so
-// the server's text twin (server.textServer) opens text connections on
+// the server's text twin (downstream.textTwin) opens text connections on
 // first use and multiplexes them like the binary ones. stats goes the
 // same way: binary's STAT packets cannot carry "stats detail dump", "stats
 // cachedump" or a group's usage error. Classic commands stay binary.

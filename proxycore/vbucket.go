@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // locate returns the index of key's server in rt and the vbucket to put
@@ -27,7 +27,7 @@ func (rt *routing) maxVBucketRetries() int { return 2 * len(rt.servers) }
 // force knows better than the one the request started with. Only when
 // that map still names the refusing server does it probe (forward map,
 // then the next server).
-func (rt *routing) retryTarget(vb uint16, wrong *server) int {
+func (rt *routing) retryTarget(vb uint16, wrong *downstream) int {
 	if next := rt.m.Master(vb); next >= 0 && rt.servers[next] != wrong {
 		return next
 	}
@@ -138,7 +138,7 @@ func (r *request) refetchNotMyVBucket(o *op) {
 
 // retryOp returns the retry op among r.ops[first:] bound for srv, adding
 // one of the given kind. Called with r.mu held.
-func (r *request) retryOp(first int, kind replyKind, srv *server, vbLeft int) *op {
+func (r *request) retryOp(first int, kind replyKind, srv *downstream, vbLeft int) *op {
 	for _, n := range r.ops[first:] {
 		if n.server == srv {
 			return n

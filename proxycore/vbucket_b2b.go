@@ -1,7 +1,7 @@
 package proxycore
 
 import (
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // A binary client's group of quiet commands (GETKQ... NOOP, SETQ...) goes

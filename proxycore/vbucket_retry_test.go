@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/binproto"
+	"github.com/moxifleet/moxi/internal/memserver"
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"github.com/moxifleet/moxi/mapstore"
-	"github.com/moxifleet/moxi/proxycore/binproto"
-	"github.com/moxifleet/moxi/proxycore/memserver"
-	"github.com/moxifleet/moxi/proxycore/proxytest"
 )
 
 // startDataNode runs a built-in server that owns the vbuckets accept

@@ -9,7 +9,7 @@ import (
 // get is GETK, a multi-get is one GETKQ per key closed by a NOOP (quiet
 // gets answer hits only, so the NOOP's reply marks the end), a set is SET
 // with flags and exptime extras. It is encoded here by hand rather than
-// with proxycore/binproto so that the benchmark checks moxi against an
+// with internal/binproto so that the benchmark checks moxi against an
 // independent reading of the protocol, not against moxi's own codec, and
 // loadgen stays stdlib-only.
 //

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // setKeys stores n keys through c and returns them.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"github.com/moxifleet/moxi/proxycore/memserver"
+	"github.com/moxifleet/moxi/internal/memserver"
 )
 
 // moveBatch moves a batch of vbuckets to their new masters, then

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/memserver"
+	"github.com/moxifleet/moxi/internal/memserver"
 )
 
 // nodeState is a data node's membership, as ns_server's clusterMembership.

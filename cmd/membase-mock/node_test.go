@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // otherThan returns a serverList entry other than addr.

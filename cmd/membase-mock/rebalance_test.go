@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // vbClient is a minimal vbucket-aware client: it sends each key to the

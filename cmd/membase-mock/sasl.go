@@ -9,7 +9,7 @@ import (
 	"io"
 	"net"
 
-	"github.com/moxifleet/moxi/proxycore/binproto"
+	"github.com/moxifleet/moxi/internal/binproto"
 )
 
 // maxSASLBody bounds a SASL request the node reads before a bucket is

@@ -12,37 +12,13 @@ import (
 	"github.com/moxifleet/moxi/internal/binproto"
 )
 
-// sbinDirs are where Debian installs admin tools such as saslpasswd2,
-// often missing from a non-root PATH.
-var sbinDirs = []string{"/usr/sbin", "/sbin"}
-
-// requireAdminTool is requireTool that also looks in sbinDirs; pkg is the
-// Debian package to name when the tool is missing.
-func requireAdminTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range sbinDirs {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("e2e: %s not found on PATH or in %v (apt-get install -y %s)", name, sbinDirs, pkg)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // startMemcachedSASL starts memcached requiring SASL (-S) with one PLAIN
 // user, from a Cyrus sasldb made with saslpasswd2 in a temporary directory
 // that SASL_CONF_PATH points memcached's SASL library at.
 func startMemcachedSASL(t *testing.T, user, password string) *proc {
 	t.Helper()
-	saslpasswd := requireAdminTool(t, "saslpasswd2", "sasl2-bin")
+	saslpasswd := requireTool(t, "saslpasswd2")
 	path := requireTool(t, "memcached")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "sasldb2")

@@ -24,20 +24,11 @@ const (
 	portAttempts = 5                // fresh ports tried when one turns out taken
 )
 
-// requireTool returns the path of a program on PATH. When it is missing the
-// test fails under CI=true and is skipped otherwise.
+// requireTool is proxytest.RequireTool for e2e: the path of a program,
+// or a failure under CI=true (a skip otherwise) naming its package.
 func requireTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("e2e: %s not found on PATH", name)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return proxytest.RequireTool(t, "e2e", name)
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
@@ -225,14 +216,9 @@ func isBindError(output string) bool {
 		strings.Contains(o, "failed to listen")
 }
 
-// memcachedArgs are the flags of every test memcached, plus extra.
-func memcachedArgs(port int, extra ...string) []string {
-	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-t", "2", "-m", "64"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root")
-	}
-	return append(args, extra...)
-}
+// memcachedArgs are the flags of every test memcached (proxytest's),
+// plus extra; e2e launches it as a proc of its own to kill and watch it.
+func memcachedArgs(port int, extra ...string) []string { return proxytest.MemcachedArgs(port, extra...) }
 
 // startMemcached starts a real memcached on a free loopback port.
 func startMemcached(t testing.TB, extra ...string) *proc {

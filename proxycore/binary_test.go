@@ -17,7 +17,7 @@ func binaryProxy(t *testing.T, addrs []string) *testProxy {
 // four servers come back as memcached would answer them: silent sets, the
 // hits with their opaques, then the client's NOOP.
 func TestBinaryQuietMultiGet(t *testing.T) {
-	_, addrs := memcacheds(t, 4)
+	addrs := servers(t, 4)
 	p := binaryProxy(t, addrs)
 	c := dialBin(t, p.addr)
 	const n = 100
@@ -68,7 +68,7 @@ func TestBinaryQuietMultiGet(t *testing.T) {
 // TestBinaryRelaysBytes: replies to keyed commands are the server's own,
 // opaque and CAS included.
 func TestBinaryRelaysBytes(t *testing.T) {
-	_, addrs := memcacheds(t, 2)
+	addrs := servers(t, 2)
 	p := binaryProxy(t, addrs)
 	c := dialBin(t, p.addr)
 	c.send(binReq(binproto.OpSet, "rk", "hello", setExtras(7, 0), 0xdeadbeef))
@@ -103,7 +103,7 @@ func TestBinaryRelaysBytes(t *testing.T) {
 // TestBinaryBroadcast: FLUSH reaches every server and gets one reply;
 // FLUSHQ is silent; STAT merges every server's counters.
 func TestBinaryBroadcast(t *testing.T) {
-	_, addrs := memcacheds(t, 3)
+	addrs := servers(t, 3)
 	p := binaryProxy(t, addrs)
 	c := dialBin(t, p.addr)
 	var sets [][]byte
@@ -135,7 +135,7 @@ func TestBinaryBroadcast(t *testing.T) {
 
 // TestBinaryLocalCommands are answered by the proxy itself.
 func TestBinaryLocalCommands(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	p := binaryProxy(t, addrs)
 	c := dialBin(t, p.addr)
 	c.send(binReq(binproto.OpVersion, "", "", nil, 1), binReq(binproto.OpNoop, "", "", nil, 2),
@@ -168,7 +168,7 @@ func TestBinaryLocalCommands(t *testing.T) {
 
 // TestBinaryBadInput: memcached's answers to malformed requests.
 func TestBinaryBadInput(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	p := binaryProxy(t, addrs)
 
 	// No key: memcached swallows an unknown command's body counted from
@@ -204,7 +204,7 @@ func TestBinaryBadInput(t *testing.T) {
 // TestBinaryDeadServer: a dead server costs only its own keys: its quiet
 // sets get an error each, its quiet gets read as misses.
 func TestBinaryDeadServer(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	addrs = append(addrs, deadAddr(t))
 	p := binaryProxy(t, addrs)
 	live, dead := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "dead")
@@ -227,7 +227,7 @@ func TestBinaryDeadServer(t *testing.T) {
 // TestBinaryClientTextDownstream: binary clients need a binary downstream;
 // with ascii servers they get a clear error and the connection stays up.
 func TestBinaryClientTextDownstream(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	p := startProxy(t, addrs, nil)
 	c := dialBin(t, p.addr)
 	c.send(binReq(binproto.OpGetK, "k", "", nil, 1), binReq(binproto.OpNoop, "", "", nil, 2))

@@ -79,7 +79,7 @@ func TestSharedGetLine(t *testing.T) {
 // TestSharedGetLineRealMemcached: the same through real memcached, with
 // sets interleaved, so values, misses and repeated keys come back right.
 func TestSharedGetLineRealMemcached(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	p := startProxy(t, addrs, func(b *Behavior) { b.DownstreamProtocol = "ascii" })
 	concurrentClients(t, p.addr, 16, func(c *client, i int) error {
 		own := fmt.Sprintf("own%d", i)

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/moxifleet/moxi/internal/memserver"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -123,6 +126,35 @@ func memcacheds(t *testing.T, n int, args ...string) ([]*proxytest.Memcached, []
 		addrs = append(addrs, m.Addr)
 	}
 	return ms, addrs
+}
+
+// servers starts n servers for tests that need only their addresses:
+// real memcached where it is installed (always under CI=true, where its
+// absence fails the test), else moxi's built-in server in this process,
+// so that on a machine without memcached these tests still run rather
+// than skip.
+func servers(t *testing.T, n int) []string {
+	t.Helper()
+	if _, err := exec.LookPath("memcached"); err == nil || os.Getenv("CI") == "true" {
+		_, addrs := memcacheds(t, n)
+		return addrs
+	}
+	var addrs []string
+	for range n {
+		srv := memserver.New(memserver.Config{Version: "1.6.18"})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		})
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs
 }
 
 // client is a raw text-protocol connection for tests.

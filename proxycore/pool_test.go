@@ -112,7 +112,7 @@ func TestPoolBuckets(t *testing.T) {
 // source that has no map yet: clients are closed at once, then served
 // once the map arrives.
 func TestClosedBeforeFirstConfig(t *testing.T) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	src := &poolMap{}
 	beh := DefaultBehavior()
 	p := startProxyConfig(t, Config{}, Bucket{Name: "default", Behavior: beh, Maps: src})

@@ -17,7 +17,7 @@ import (
 func TestMultiGetOrderAcrossServers(t *testing.T) { bothProtocols(t, testMultiGetOrderAcrossServers) }
 
 func testMultiGetOrderAcrossServers(t *testing.T, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 4)
+	addrs := servers(t, 4)
 	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	const n = 100
@@ -62,7 +62,7 @@ func testMultiGetOrderAcrossServers(t *testing.T, proto func(*Behavior)) {
 func TestTenThousandKeyGet(t *testing.T) { bothProtocols(t, testTenThousandKeyGet) }
 
 func testTenThousandKeyGet(t *testing.T, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 4)
+	addrs := servers(t, 4)
 	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	const n = 10000
@@ -87,7 +87,7 @@ func testTenThousandKeyGet(t *testing.T, proto func(*Behavior)) {
 func TestPipelining(t *testing.T) { bothProtocols(t, testPipelining) }
 
 func testPipelining(t *testing.T, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 3)
+	addrs := servers(t, 3)
 	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	var req, want strings.Builder
@@ -104,7 +104,7 @@ func testPipelining(t *testing.T, proto func(*Behavior)) {
 func TestLargeValue(t *testing.T) { bothProtocols(t, testLargeValue) }
 
 func testLargeValue(t *testing.T, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 2)
+	addrs := servers(t, 2)
 	p := startProxy(t, addrs, proto)
 	c := dial(t, p.addr)
 	v := strings.Repeat("0123456789abcdef", (1<<20-512)/16)
@@ -143,7 +143,7 @@ func keyOn(t *testing.T, p *testProxy, want int, prefix string) string {
 func TestDeadServer(t *testing.T) { bothProtocols(t, testDeadServer) }
 
 func testDeadServer(t *testing.T, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 1)
+	addrs := servers(t, 1)
 	addrs = append(addrs, deadAddr(t))
 	p := startProxy(t, addrs, proto)
 	live, dead := keyOn(t, p, 0, "live"), keyOn(t, p, 1, "dead")

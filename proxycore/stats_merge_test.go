@@ -41,7 +41,7 @@ func TestStatsMergerKeepsOrderAndPassesOtherLines(t *testing.T) {
 
 // TestStatsBroadcast checks "stats" reaches every server and merges.
 func TestStatsBroadcast(t *testing.T) {
-	_, addrs := memcacheds(t, 3)
+	addrs := servers(t, 3)
 	p := startProxy(t, addrs, nil)
 	c := dial(t, p.addr)
 	for i := 0; i < 30; i++ {

@@ -29,7 +29,7 @@ func TestTranscripts(t *testing.T) {
 }
 
 func runTranscripts(t *testing.T, files []string, proto func(*Behavior)) {
-	_, addrs := memcacheds(t, 2)
+	addrs := servers(t, 2)
 	p := startProxy(t, addrs, proto)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

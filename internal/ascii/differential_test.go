@@ -3,11 +3,9 @@ package ascii
 import (
 	"bytes"
 	"errors"
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -27,54 +25,11 @@ func TestDifferentialMemcached(t *testing.T) {
 	}
 }
 
-// startMemcached runs memcached on a free 127.0.0.1 port until the test
-// ends and returns its address.
+// startMemcached starts a real memcached for the differential test and
+// returns its address (proxytest's one launcher and tool check).
 func startMemcached(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("memcached")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("internal/ascii: memcached not found on PATH: %v", err)
-		}
-		t.Skip("internal/ascii: memcached not on PATH; skipping the differential test")
-	}
-	port := freePort(t)
-	args := []string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-I", "1m"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "nobody") // memcached refuses to run as root
-	}
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start memcached: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("memcached did not accept on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
-	}
-}
-
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return proxytest.StartMemcached(t, "internal/ascii").Addr
 }
 
 // memcachedReply sends c.in on a fresh connection and reads the answer:

@@ -5,12 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -255,61 +254,9 @@ func TestMessagesMatchMemcached(t *testing.T) {
 	}
 }
 
-// startMemcached runs memcached with args on a free 127.0.0.1 port until
-// the test ends and returns its address. Without memcached on PATH the
-// test is skipped, except in CI, where that is a failure.
+// startMemcached starts a real memcached with args for the differential
+// test and returns its address (proxytest's one launcher and tool check).
 func startMemcached(t *testing.T, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("memcached")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("binproto: memcached not installed")
-		}
-		t.Skipf("binproto: memcached not on PATH (%v); skipping", err)
-	}
-	port := freePort(t)
-	args = append([]string{"-p", strconv.Itoa(port), "-l", "127.0.0.1", "-U", "0"}, args...)
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "nobody") // memcached refuses to run as root
-	}
-	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start memcached: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return addr
-		}
-		select {
-		case <-exited:
-			t.Fatalf("memcached %v exited: %s", args, stderr.String())
-		case <-time.After(10 * time.Millisecond): // poll interval, bounded by deadline
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("memcached did not accept on %s: %v", addr, err)
-		}
-	}
-}
-
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return proxytest.StartMemcached(t, "internal/binproto", args...).Addr
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,21 +19,40 @@ type Memcached struct {
 	Cmd  *exec.Cmd
 }
 
-// RequireTool returns the path of a program on PATH. Without it the test
-// fails when CI=true (CI must have every tool) and is skipped otherwise;
-// either way the message names the package.
+// RequireTool returns the path of a program on PATH, or in /usr/sbin or
+// /sbin, where Debian puts admin tools (saslpasswd2) that a user's PATH
+// may lack. Without it the test fails when CI=true (CI must have every
+// tool) and is skipped otherwise; either way the message names the
+// package and the Debian package to install. Every package's tests use
+// this one check.
 func RequireTool(t testing.TB, pkg, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	msg := pkg + ": " + name + " not found on PATH (apt-get install -y " + debianPackage(name) + ")"
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	msg := pkg + ": " + name + " not found on PATH or in /usr/sbin, /sbin (apt-get install -y " + debianPackage(name) + ")"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// MemcachedArgs are the flags every test memcached runs with, on port,
+// plus extra: loopback only, no UDP, two threads, 64 MB; as root it runs
+// as root (memcached refuses root without -u).
+func MemcachedArgs(port int, extra ...string) []string {
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-t", "2", "-m", "64"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
+	}
+	return append(args, extra...)
 }
 
 // StartMemcached starts memcached on a free loopback port with extra args
@@ -62,11 +82,7 @@ func StartMemcachedOnPort(t testing.TB, pkg string, port int, args ...string) *M
 func startOn(t testing.TB, pkg string, port int, args, env []string) *Memcached {
 	t.Helper()
 	bin := RequireTool(t, pkg, "memcached")
-	full := append([]string{"-p", strconv.Itoa(port), "-U", "0", "-l", "127.0.0.1", "-t", "1"}, args...)
-	if os.Geteuid() == 0 {
-		full = append(full, "-u", "root")
-	}
-	cmd := exec.Command(bin, full...)
+	cmd := exec.Command(bin, MemcachedArgs(port, args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/moxifleet/moxi/internal/binproto"
 )
 
-
 // startMemcachedSASL starts memcached requiring SASL (-S) with one PLAIN
 // user, from a Cyrus sasldb made with saslpasswd2 in a temporary directory
 // that SASL_CONF_PATH points memcached's SASL library at.

@@ -218,7 +218,9 @@ func isBindError(output string) bool {
 
 // memcachedArgs are the flags of every test memcached (proxytest's),
 // plus extra; e2e launches it as a proc of its own to kill and watch it.
-func memcachedArgs(port int, extra ...string) []string { return proxytest.MemcachedArgs(port, extra...) }
+func memcachedArgs(port int, extra ...string) []string {
+	return proxytest.MemcachedArgs(port, extra...)
+}
 
 // startMemcached starts a real memcached on a free loopback port.
 func startMemcached(t testing.TB, extra ...string) *proc {

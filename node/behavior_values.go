@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/moxifleet/moxi/proxycore"
 )
 
 // behaviorValue is one settable -Z field, in the style of flag.Value.
@@ -84,21 +86,21 @@ func (v stringValue) String() string { return *v.p }
 // protocolValue is downstream_protocol, normalised to "ascii" or "binary".
 // Unlike the original, the value must be spelled out in full: its
 // prefix-matching made "m" mean ascii.
-type protocolValue struct{ p *string }
+type protocolValue struct{ p *proxycore.Protocol }
 
 func (v protocolValue) Set(val string) error {
 	switch val {
 	case "ascii", "memcached-ascii", "membase-ascii":
-		*v.p = "ascii"
+		*v.p = proxycore.ProtocolText
 	case "binary", "memcached-binary", "membase-binary":
-		*v.p = "binary"
+		*v.p = proxycore.ProtocolBinary
 	default:
 		return errors.New("want ascii or binary")
 	}
 	return nil
 }
 
-func (v protocolValue) String() string { return *v.p }
+func (v protocolValue) String() string { return string(*v.p) }
 
 // parseUint32 parses a plain decimal in [0, MaxUint32]. An empty value is
 // an error: the original's strtol read it as 0, which for a timeout means

@@ -11,7 +11,7 @@ type Behavior struct {
 	DownstreamConnMax          int           // downstream_conn_max: connections per server; 0 unlimited
 	DownstreamWeight           int           // downstream_weight, weight
 	DownstreamRetry            int           // downstream_retry, retry
-	DownstreamProtocol         string        // downstream_protocol, protocol: "ascii" or "binary"
+	DownstreamProtocol         Protocol      // downstream_protocol, protocol
 	DownstreamTimeout          time.Duration // downstream_timeout, timeout, downstream_conn_timeout
 	DownstreamConnQueueTimeout time.Duration // downstream_conn_queue_timeout
 	WaitQueueTimeout           time.Duration // wait_queue_timeout
@@ -55,7 +55,7 @@ func DefaultBehavior() Behavior {
 		DownstreamMax:              1024,
 		DownstreamConnMax:          4,
 		DownstreamRetry:            1,
-		DownstreamProtocol:         "binary",
+		DownstreamProtocol:         ProtocolBinary,
 		DownstreamTimeout:          5000 * time.Millisecond,
 		DownstreamConnQueueTimeout: 200 * time.Millisecond,
 		WaitQueueTimeout:           200 * time.Millisecond,

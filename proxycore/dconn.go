@@ -108,7 +108,7 @@ func (d *dconn) run() {
 	}
 	pr := &progressReader{d: d, c: c}
 	br := bufio.NewReaderSize(pr, 32<<10)
-	if err := d.authenticate(c, br); err != nil {
+	if err := d.srv.codec.login(d, c, br); err != nil {
 		s.logger.Warn("downstream auth failed", "server", s.addr, "err", err)
 		_ = c.Close()
 		s.noteError()
@@ -175,9 +175,7 @@ func (d *dconn) writeQueued() {
 // writeBatch hands a batch to the reader and writes it in one flush. It
 // returns false when the connection died.
 func (d *dconn) writeBatch(batch []*op) bool {
-	if !d.srv.binary {
-		groupGets(batch) // before handOver, which publishes the ops to the reader
-	}
+	d.srv.codec.prepare(batch) // before handOver, which publishes the ops to the reader
 	if !d.handOver(batch) {
 		return false
 	}

@@ -13,13 +13,13 @@ import (
 // errAuthRefused is a SASL or bucket-select reply with a non-zero status.
 var errAuthRefused = errors.New("refused")
 
-// authenticate logs a new binary connection in with SASL PLAIN when the
+// authenticate (the binary codec's login) logs a new connection in with SASL PLAIN when the
 // server has a user (the bucket's from its REST config, else -Z usr/pwd), then selects -Z bucket when set, as moxi
 // did once per new connection and never on reuse. It runs before the
 // connection carries any request, so it may block on the reply.
 func (d *dconn) authenticate(c net.Conn, br *bufio.Reader) error {
 	beh, usr, pwd := d.srv.beh, d.srv.usr, d.srv.pwd
-	if !d.srv.binary || (usr == "" && beh.Bucket == "") {
+	if usr == "" && beh.Bucket == "" {
 		return nil
 	}
 	if beh.AuthTimeout > 0 {

@@ -74,10 +74,5 @@ func finishPartial(o *op, cause opStatus) {
 	o.parent.opDone(o)
 }
 
-// read reads o's reply in the protocol it was sent in.
-func (d *dconn) read(r *bufio.Reader, o *op) error {
-	if o.kind >= replyBinOne {
-		return readBinReply(r, o, &d.scratch)
-	}
-	return readReply(r, o)
-}
+// read reads o's reply with the connection's codec.
+func (d *dconn) read(r *bufio.Reader, o *op) error { return d.srv.codec.read(r, o, &d.scratch) }

@@ -120,10 +120,10 @@ func (cc *clientConn) forwardKey(r *request, rt *routing) {
 		return
 	}
 	srv := rt.servers[idx]
-	if srv.binary && r.viaText && textAllowed(r.b, rt) {
+	if srv.speaksBinary() && r.viaText && textAllowed(r.b, rt) {
 		srv = srv.textTwin()
 	}
-	if srv.binary {
+	if srv.speaksBinary() {
 		cc.forwardKeyA2B(r, idx, vb)
 		return
 	}

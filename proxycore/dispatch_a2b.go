@@ -9,7 +9,7 @@ import (
 )
 
 // binaryDownstream reports whether the bucket speaks binary to servers.
-func (b *bucket) binaryDownstream() bool { return b.beh.DownstreamProtocol != "ascii" }
+func (b *bucket) binaryDownstream() bool { return b.beh.DownstreamProtocol == ProtocolBinary }
 
 // forwardKeyA2B sends a text command to its server as binary. A command
 // binary cannot carry (a meta flag it lacks) is answered at once.

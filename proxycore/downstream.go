@@ -20,7 +20,7 @@ import (
 type downstream struct {
 	addr   string // host:port to dial
 	host   string // host as configured, cut at the first ':', for replies
-	binary bool   // speak the binary protocol (downstream_protocol=binary)
+	codec  codec  // the protocol its connections speak
 	usr    string // SASL PLAIN login for new connections; "" for none
 	pwd    string
 	beh    *Behavior
@@ -42,7 +42,7 @@ func newDownstream(s mapstore.Server, beh *Behavior, stats *counters, lg *slog.L
 		pwd:    beh.Pwd,
 		addr:   net.JoinHostPort(s.Host, strconv.Itoa(s.Port)),
 		host:   hostForReply(s.Host),
-		binary: beh.DownstreamProtocol != "ascii",
+		codec:  codecFor(beh.DownstreamProtocol),
 		beh:    beh,
 		stats:  stats,
 		logger: lg,
@@ -165,13 +165,16 @@ func (s *downstream) noteConnected() {
 	s.mu.Unlock()
 }
 
+// speaksBinary reports whether the server's connections speak binary.
+func (s *downstream) speaksBinary() bool { return s.codec.protocol() == ProtocolBinary }
+
 // textTwin returns the server's text twin, made on first use: the same
 // address with its own text connections (see text_route.go).
 func (s *downstream) textTwin() *downstream {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.text == nil {
-		s.text = &downstream{addr: s.addr, host: s.host, usr: s.usr, pwd: s.pwd, beh: s.beh,
+		s.text = &downstream{addr: s.addr, host: s.host, usr: s.usr, pwd: s.pwd, beh: s.beh, codec: textCodec{},
 			stats: s.stats, logger: s.logger, slots: make([]atomic.Pointer[dconn], len(s.slots)),
 			closed: s.closed}
 	}

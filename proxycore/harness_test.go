@@ -106,8 +106,8 @@ func staticMap(t testing.TB, addrs ...string) StaticMap {
 // bothProtocols runs a test once per downstream protocol, passing the
 // behavior tweak that selects it.
 func bothProtocols(t *testing.T, f func(t *testing.T, proto func(*Behavior))) {
-	for _, p := range []string{"ascii", "binary"} {
-		t.Run(p, func(t *testing.T) { f(t, func(b *Behavior) { b.DownstreamProtocol = p }) })
+	for _, p := range []Protocol{ProtocolText, ProtocolBinary} {
+		t.Run(string(p), func(t *testing.T) { f(t, func(b *Behavior) { b.DownstreamProtocol = p }) })
 	}
 }
 

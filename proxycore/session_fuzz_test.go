@@ -180,7 +180,7 @@ func startRigProxy(addr, proto string) (*rigProxy, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	beh := DefaultBehavior()
-	beh.DownstreamProtocol = proto
+	beh.DownstreamProtocol = Protocol(proto)
 	beh.DownstreamTimeout = rigDownstreamTimeout
 	cfg := Config{Version: "test", Threads: 1, ConfType: "static",
 		Buckets: []Bucket{{Name: "default", Port: port, Behavior: beh, Maps: m}}}

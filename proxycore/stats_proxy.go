@@ -130,7 +130,7 @@ func (b *Behavior) writeStats(w *statWriter, p string) {
 	w.stat(p+"downstream_conn_max", strconv.Itoa(b.DownstreamConnMax))
 	w.stat(p+"downstream_weight", strconv.Itoa(b.DownstreamWeight))
 	w.stat(p+"downstream_retry", strconv.Itoa(b.DownstreamRetry))
-	w.stat(p+"downstream_protocol", b.DownstreamProtocol)
+	w.stat(p+"downstream_protocol", string(b.DownstreamProtocol))
 	w.stat(p+"downstream_timeout", ms(b.DownstreamTimeout))
 	w.stat(p+"downstream_conn_queue_timeout", ms(b.DownstreamConnQueueTimeout))
 	w.stat(p+"wait_queue_timeout", ms(b.WaitQueueTimeout))

@@ -89,13 +89,24 @@ func (cc *clientConn) addToGroup(group, r *request) *request {
 		r.quiet = 1
 		r.replyKeys = keys
 		r.started = time.Now()
+		r.packets = append(r.packets[:0], packetAt(&r.bin, 0, len(r.raw)))
 		return r
 	}
+	off := len(group.raw)
 	group.raw = append(group.raw, r.raw...)
+	group.packets = append(group.packets, packetAt(&r.bin, off, len(group.raw)))
 	group.quiet++
 	group.replyKeys += keys
 	putRequest(r)
 	return group
+}
+
+// packetAt records a packet the reader parsed (p) that sits at
+// raw[off:end] of its group, so that the group is not parsed again.
+func packetAt(p *binproto.Packet, off, end int) groupPacket {
+	keyOff := off + binproto.HeaderLen + int(p.ExtLen)
+	return groupPacket{off: int32(off), end: int32(end), opaque: p.Opaque,
+		keyOff: int32(keyOff), keyEnd: int32(keyOff + len(p.Key))}
 }
 
 // sendGroup dispatches a group once the reply budget admits it. It

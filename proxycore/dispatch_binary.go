@@ -100,9 +100,9 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 	perServer := r.perServer(len(rt.servers))
 	targets := r.targets[:0]
 	vbMode := rt.m.IsVBucket()
-	off := 0 // raw's offset in r.raw
-	eachPacket(r.raw, func(p *binproto.Packet, raw []byte) {
-		si, vb := rt.locate(p.Key)
+	for i := range r.packets {
+		gp := &r.packets[i]
+		si, vb := rt.locate(r.raw[gp.keyOff:gp.keyEnd])
 		if si < 0 {
 			si = 0 // no owner yet: let the first server refuse it
 		}
@@ -116,10 +116,14 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 			}
 		}
 		start := len(o.out)
-		o.out = append(o.out, raw...)
-		r.numberGroupPacket(o.out[start:], off, off+len(raw), p.Opaque, vb, vbMode)
-		off += len(raw)
-	})
+		o.out = append(o.out, r.raw[gp.off:gp.end]...)
+		// Each packet carries its index as opaque (see vbucket_b2b.go).
+		binproto.SetOpaque(o.out[start:], uint32(i))
+		if vbMode {
+			binproto.SetVBucket(o.out[start:], vb)
+			gp.vb = vb
+		}
+	}
 	r.targets = targets
 	for _, o := range r.ops {
 		o.out = binproto.AppendRequest(o.out, binproto.OpNoop, 0, 0, 0, nil, nil, nil)

@@ -13,22 +13,13 @@ import (
 // refused NOT_MY_VBUCKET under a vBucket map, and every response gets the
 // client's opaque back on the way out.
 
-// groupPacket is one packet of a quiet group.
+// groupPacket is one packet of a quiet group, recorded as the client's
+// reader parsed it (packetAt), so the group is parsed once.
 type groupPacket struct {
-	off, end int32  // where the packet sits in r.raw
-	opaque   uint32 // the client's opaque
-	vb       uint16
-}
-
-// numberGroupPacket records the packet r.raw[off:end] and rewrites the
-// copy in out (already holding it) to carry its index, and under a
-// vBucket map (setVB) its vBucket.
-func (r *request) numberGroupPacket(out []byte, off, end int, opaque uint32, vb uint16, setVB bool) {
-	if setVB {
-		binproto.SetVBucket(out, vb)
-	}
-	binproto.SetOpaque(out, uint32(len(r.packets)))
-	r.packets = append(r.packets, groupPacket{off: int32(off), end: int32(end), opaque: opaque, vb: vb})
+	off, end       int32  // where the packet sits in r.raw
+	keyOff, keyEnd int32  // where its key sits in r.raw
+	opaque         uint32 // the client's opaque
+	vb             uint16 // the vBucket it was sent for (vBucket maps)
 }
 
 // retryGroupNotMyVBucket takes out of a fenced group reply the responses

@@ -26,13 +26,13 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	ci := s.conns.add(&connInfo{addr: tcpName(c.RemoteAddr()), listen: tcpName(c.LocalAddr())}, s.cfg.Clock().Unix())
 	defer s.conns.remove(ci)
 
-	c = &trafficConn{Conn: c, s: s}
-	br := bufio.NewReaderSize(c, connBufSize)
+	tc := &trafficConn{Conn: c, s: s} // a new variable: the AfterFunc above reads c
+	br := bufio.NewReaderSize(tc, connBufSize)
 	if s.speaksBinary(br) {
-		s.serveBinary(c, br, ci)
+		s.serveBinary(tc, br, ci)
 		return
 	}
-	s.serveASCII(c, br, ci)
+	s.serveASCII(tc, br, ci)
 }
 
 // speaksBinary applies Config.Protocol. In auto mode it waits for the

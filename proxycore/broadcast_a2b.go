@@ -46,7 +46,7 @@ func appendFlushA2B(dst []byte, cmd *ascii.Request) []byte {
 
 // finishFlushA2B answers OK when any server flushed.
 func finishFlushA2B(r *request) {
-	r.own = true
+	r.form = formOwn
 	for _, o := range r.ops {
 		if o.status == opOK && len(o.reply) >= binproto.HeaderLen {
 			var h binproto.Header
@@ -62,7 +62,7 @@ func finishFlushA2B(r *request) {
 
 // finishStatsA2B merges the servers' STAT packets into text STAT lines.
 func finishStatsA2B(r *request) {
-	r.own = true
+	r.form = formOwn
 	var m statsMerger
 	answered := false
 	var text []byte

@@ -32,7 +32,7 @@ func (cc *clientConn) broadcastB2B(r *request, rt *routing) {
 // finishFlushB2B answers success when any server flushed; FLUSHQ is then
 // silent. When none did, the first failure is reported.
 func finishFlushB2B(r *request) {
-	r.own = true
+	r.form = formOwn
 	for _, o := range r.ops {
 		if o.status == opOK && responseStatus(o.reply) == binproto.StatusOK {
 			if r.bin.Opcode != binproto.OpFlushQ {
@@ -47,7 +47,7 @@ func finishFlushB2B(r *request) {
 // finishStatsB2B merges every server's STAT packets (moxi's merge rules)
 // and re-emits them as STAT packets and the empty terminator.
 func finishStatsB2B(r *request) {
-	r.own = true
+	r.form = formOwn
 	var m statsMerger
 	var text []byte
 	answered := false

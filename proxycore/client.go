@@ -118,6 +118,7 @@ func (cc *clientConn) readLoop() {
 				putRequest(r)
 				return
 			}
+			r.form = formOwn
 			if pe.Reply == "" {
 				r.silent = true // noreply errors and silent closes
 			} else {

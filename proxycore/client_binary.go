@@ -29,7 +29,7 @@ func (cc *clientConn) readLoopBinary() {
 	var group *request
 	for {
 		r := getRequest(cc)
-		r.binary = true
+		r.binary, r.form = true, formBinary
 		var err error
 		r.raw, err = rd.Next(&r.bin, r.raw)
 		if err == nil && groupable(r.bin.Opcode) {
@@ -141,7 +141,7 @@ func (cc *clientConn) binaryReadError(r *request, err error) bool {
 		putRequest(r)
 		return false
 	}
-	r.own, r.close = true, pe.Close
+	r.form, r.close = formOwn, pe.Close
 	if !pe.NoReply {
 		r.reply = binproto.AppendError(r.reply, r.bin.Opcode, pe.Status, r.bin.Opaque, pe.Status.Message())
 	}
@@ -158,7 +158,7 @@ func (cc *clientConn) binaryReadError(r *request, err error) bool {
 // large.
 func (cc *clientConn) dropKeyBinary(key []byte) {
 	d := getRequest(cc)
-	d.binary, d.silent = true, true
+	d.binary, d.form, d.silent = true, formBinary, true
 	d.raw = binproto.AppendRequest(d.raw[:0], binproto.OpDelete, 0, 0, 0, nil, key, nil)
 	d.bin.Decode(d.raw)
 	d.bin.Key = d.raw[binproto.HeaderLen:]

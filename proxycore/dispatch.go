@@ -12,23 +12,27 @@ import (
 // It never blocks on a server; replies arrive through opDone.
 func (cc *clientConn) dispatch(r *request) {
 	cmd := &r.cmd
+	r.form = textForm(cmd.Op)
 	switch cmd.Op {
 	case ascii.OpQuit:
 		r.silent, r.close = true, true
 		r.complete()
 	case ascii.OpVersion:
+		r.form = formOwn
 		r.reply = append(append(append(r.reply, "VERSION "...), cc.srv.cfg.Version...), "\r\n"...)
 		r.complete()
 	case ascii.OpVerbosity:
 		cc.srv.setVerbosity(cmd.Args)
-		r.silent = cmd.NoReply
+		r.silent, r.form = cmd.NoReply, formOwn
 		r.reply = append(r.reply, "OK\r\n"...)
 		r.complete()
 	case ascii.OpMetaNoop:
+		r.form = formOwn
 		r.reply = append(r.reply, "MN\r\n"...)
 		r.complete()
 	case ascii.OpStats:
 		if isProxyStats(cmd.Args) {
+			r.form = formOwn
 			r.reply = cc.srv.statsProxy(r.reply, cmd.Args)
 			r.complete()
 			return
@@ -53,7 +57,7 @@ func (r *request) refuse(st binproto.Status, line string) {
 // setRefusal makes refuse's reply without completing r, for a request
 // that forward's dispatch guard will complete.
 func (r *request) setRefusal(st binproto.Status, line string) {
-	r.own = true
+	r.form = formOwn
 	if !r.binary {
 		r.reply = append(r.reply, line...)
 		return

@@ -21,7 +21,7 @@ func (cc *clientConn) forwardKeyA2B(r *request, idx int, vb uint16) {
 	r.silent = cmd.NoReply
 	if errLine != "" {
 		// Never sent: forward's dispatch guard completes r with errLine.
-		r.reply, r.own, r.silent = append(r.reply, errLine...), true, false
+		r.reply, r.form, r.silent = append(r.reply, errLine...), formOwn, false
 		return
 	}
 	r.left.Add(1)
@@ -37,7 +37,7 @@ func (cc *clientConn) forwardKeyA2B(r *request, idx int, vb uint16) {
 // finishA2B translates a binary reply into the text memcached would send.
 func finishA2B(r *request) {
 	o := r.ops[0]
-	r.own = true
+	r.form = formOwn
 	if o.status != opOK {
 		r.reply = appendDownstreamError(r.reply, o)
 		return

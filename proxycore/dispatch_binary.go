@@ -20,7 +20,7 @@ func (cc *clientConn) dispatchBinary(r *request) {
 		r.localReply(binproto.StatusOK, nil)
 		r.close = true
 	case binproto.OpQuitQ:
-		r.own, r.silent, r.close = true, true, true
+		r.form, r.silent, r.close = formOwn, true, true
 		r.complete()
 	case binproto.OpVerbosity:
 		cc.srv.setVerbosityLevel(int(int32(binary.BigEndian.Uint32(p.Extras))))
@@ -34,7 +34,7 @@ func (cc *clientConn) dispatchBinary(r *request) {
 	case binproto.OpStat:
 		if isProxyStats(bytes.Fields(p.Key)) {
 			text := cc.srv.statsProxy(nil, bytes.Fields(p.Key))
-			r.own = true
+			r.form = formOwn
 			r.reply = appendStatPackets(r.reply, text, p.Opaque)
 			r.complete()
 			return
@@ -50,7 +50,7 @@ func (cc *clientConn) dispatchBinary(r *request) {
 // localReply completes r with a response the proxy makes itself; an error
 // status puts value in the body as the message.
 func (r *request) localReply(st binproto.Status, value []byte) {
-	r.own = true
+	r.form = formOwn
 	r.reply = binproto.AppendResponse(r.reply, r.bin.Opcode, st, r.bin.Opaque, 0, nil, nil, value)
 	r.complete()
 }
@@ -79,7 +79,7 @@ func (cc *clientConn) forwardKeyB2B(r *request, rt *routing) {
 // finishB2B turns a failed exchange into moxi's binary error reply.
 func finishB2B(r *request) {
 	if o := r.ops[0]; o.status != opOK {
-		r.own = true
+		r.form = formOwn
 		st := failureStatus(o.status)
 		r.reply = binproto.AppendError(r.reply, r.bin.Opcode, st, r.bin.Opaque, st.ProxyMessage())
 	}

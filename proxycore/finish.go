@@ -3,24 +3,52 @@ package proxycore
 import (
 	"bufio"
 	"bytes"
+
+	"github.com/moxifleet/moxi/internal/ascii"
 )
+
+// replyForm is the kind of reply a request has, which writeReply
+// renders. Dispatch sets the form its command relays (textForm, or
+// formBinary); whatever builds the reply itself (a local command, an
+// error, a translation, a merge) makes it formOwn. silent, the client's
+// noreply or quiet, is apart from it: it hides any form.
+type replyForm uint8
+
+const (
+	formLine   replyForm = iota // text: the first op's reply, as the server sent it
+	formValues                  // text retrieval: the slots' VALUE blocks, then END
+	formBinary                  // binary: one response as it came, or a quiet group in request order
+	formOwn                     // r.reply, built by the proxy
+)
+
+// textForm is the form a text command's relayed reply takes.
+func textForm(op ascii.Op) replyForm {
+	if op.IsRetrieval() {
+		return formValues
+	}
+	return formLine
+}
 
 // writeReply writes r's reply to the client, if it gets one. A text get
 // that sent nothing (a gat with no key, keys no server owns) still ends
 // with END, as memcached's does.
 func (r *request) writeReply(w *bufio.Writer) {
-	switch {
-	case r.silent:
-	case r.own || len(r.reply) > 0:
+	if r.silent {
+		return
+	}
+	switch r.form {
+	case formOwn:
 		_, _ = w.Write(r.reply)
-	case r.binary:
+	case formBinary:
 		if len(r.ops) > 0 {
 			r.writeBinary(w)
 		}
-	case r.cmd.Op.IsRetrieval():
+	case formValues:
 		r.writeValues(w)
-	case len(r.ops) > 0:
-		_, _ = w.Write(r.ops[0].reply)
+	case formLine:
+		if len(r.ops) > 0 {
+			_, _ = w.Write(r.ops[0].reply)
+		}
 	}
 }
 
@@ -29,6 +57,7 @@ func (r *request) writeReply(w *bufio.Writer) {
 func finishSingle(r *request) {
 	o := r.ops[0]
 	if o.status != opOK {
+		r.form = formOwn
 		r.reply = appendDownstreamError(r.reply, o)
 	}
 }
@@ -51,6 +80,7 @@ func appendDownstreamError(dst []byte, o *op) []byte {
 // (flush_all, stats reset): the first server's answer, or moxi's error
 // when no server answered.
 func finishFirstLine(r *request) {
+	r.form = formOwn
 	for _, o := range r.ops {
 		if o.status == opOK {
 			r.reply = append(r.reply, o.reply...)
@@ -62,6 +92,7 @@ func finishFirstLine(r *request) {
 
 // finishStats merges the STAT lines of every server that answered.
 func finishStats(r *request) {
+	r.form = formOwn
 	var m statsMerger
 	answered := false
 	for _, o := range r.ops {

@@ -42,7 +42,7 @@ type request struct {
 	byIndex [][]byte // writeGroup's responses by packet index, reused
 	errPkts []byte   // writeGroup's error responses for failed servers, reused
 
-	own bool // reply holds the whole reply, even when empty
+	form replyForm // what writeReply sends: set at dispatch, formOwn once the proxy builds the reply
 
 	viaText bool // a text command with no binary form, for a text connection (text_route.go)
 	counted bool // in its client's inflight count until complete
@@ -103,7 +103,7 @@ func putRequest(r *request) {
 	r.silent, r.close, r.heldSem = false, false, false
 	r.viaText, r.counted = false, false
 	r.replyKeys, r.charged = 0, 0
-	r.binary, r.own, r.quiet, r.b, r.rt = false, false, 0, nil, nil
+	r.binary, r.form, r.quiet, r.b, r.rt = false, formLine, 0, nil, nil
 	r.packets = r.packets[:0]
 	clear(r.byIndex)
 	r.byIndex, r.errPkts = r.byIndex[:0], r.errPkts[:0]

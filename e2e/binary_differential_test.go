@@ -41,7 +41,7 @@ func TestDifferentialFourServersBinaryDownstream(t *testing.T) {
 	t.Parallel()
 	direct := startMemcached(t)
 	proxy := startBinaryProxy(t, addrs(startMemcacheds(t, 4)), "")
-	for _, name := range []string{"storage", "badinput"} {
+	for _, name := range []string{"storage", "meta", "badinput"} {
 		t.Run(name, func(t *testing.T) {
 			compareTranscripts(t, direct.Addr, proxy.Addr, transcripts[name])
 		})

@@ -329,7 +329,7 @@ func TestDifferentialFourServers(t *testing.T) {
 	direct := startMemcached(t)
 	ms := startMemcacheds(t, 4)
 	proxy := startProxy(t, addrs(ms), "")
-	for _, name := range []string{"storage", "badinput"} {
+	for _, name := range []string{"storage", "meta", "badinput"} {
 		t.Run(name, func(t *testing.T) { compareTranscripts(t, direct.Addr, proxy.Addr, transcripts[name]) })
 	}
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -26,6 +27,7 @@ type FleetOptions struct {
 	Admin       string        // admin_listen: HOST:PORT of the admin HTTP server
 	Fast        bool          // cluster_fast: loopback timings (tests, benchmarks)
 	Pprof       bool          // admin_pprof: Go's /debug/pprof/ on the admin server
+	LogFormat   string        // log_format: "text" (key=value lines) or "json"
 }
 
 // DefaultAdminListen is admin_listen's default in fleet mode: loopback.
@@ -33,7 +35,7 @@ const DefaultAdminListen = "127.0.0.1:8290"
 
 func defaultFleetOptions() FleetOptions {
 	return FleetOptions{Voters: cluster.DefaultVoters, Reap: cluster.DefaultReap,
-		Name: cluster.DefaultClusterName, JoinTimeout: cluster.DefaultJoinTimeout}
+		Name: cluster.DefaultClusterName, JoinTimeout: cluster.DefaultJoinTimeout, LogFormat: "text"}
 }
 
 // fleetKeys returns, for each fleet key, what sets its field from its -Z
@@ -54,6 +56,13 @@ func fleetKeys() map[string]func(f *FleetOptions, v string) error {
 		"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
 		"cluster_fast": func(f *FleetOptions, v string) error { return setBool(&f.Fast, v) },
 		"admin_pprof":  func(f *FleetOptions, v string) error { return setBool(&f.Pprof, v) },
+		"log_format": func(f *FleetOptions, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("want text or json")
+			}
+			f.LogFormat = v
+			return nil
+		},
 	}
 }
 
@@ -119,6 +128,14 @@ func (f FleetOptions) clusterConfig() cluster.Config {
 	c.NodeName, c.Join, c.JoinTimeout = f.NodeName, f.Join, f.JoinTimeout
 	c.Voters, c.Reap, c.Fast = f.Voters, f.Reap, f.Fast
 	return c
+}
+
+// LogFormat is -Z log_format ("text" unless set), read before anything
+// else so that the process's logger can be built first; a bad value is
+// the same one-line error node.New gives.
+func LogFormat(z string) (string, error) {
+	f, _, err := fleetOptions(z)
+	return f.LogFormat, err
 }
 
 // fleetOptions splits the fleet keys out of -Z, reading a -Z file first.

@@ -42,6 +42,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if code, done := reportParse(err, stdout, stderr); done {
 		return code
 	}
+	format, err := node.LogFormat(opts.Behavior)
+	if err != nil {
+		fmt.Fprintf(stderr, "moxi: %v\n", err)
+		return exitConfig
+	}
 	logOut, err := openLog(opts.LogFile, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "moxi: %v\n", err)
@@ -50,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	defer logOut.Close()
 	level := new(slog.LevelVar)
 	level.Set(node.VerbosityLevel(opts.Verbosity))
-	logger := newLogger(logOut, level)
+	logger := newLogger(logOut, level, format)
 	warnNoEffect(logger, opts)
 	setThreads(opts.Threads, getenv)
 

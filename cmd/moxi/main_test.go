@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -88,7 +89,7 @@ func TestLogWriterReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lw.Close()
-	logger := newLogger(lw, new(slog.LevelVar))
+	logger := newLogger(lw, new(slog.LevelVar), "text")
 	logger.Info("first")
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
@@ -112,9 +113,25 @@ func TestTraceLevelName(t *testing.T) {
 	var buf bytes.Buffer
 	level := new(slog.LevelVar)
 	level.Set(-8)
-	newLogger(&buf, level).Log(context.Background(), -8, "deep")
+	newLogger(&buf, level, "text").Log(context.Background(), -8, "deep")
 	if !strings.Contains(buf.String(), "level=TRACE") {
 		t.Errorf("got %q", buf.String())
+	}
+}
+
+// TestJSONLogger: log_format=json gives one JSON object per line, with
+// the -vvv level still named TRACE.
+func TestJSONLogger(t *testing.T) {
+	var buf bytes.Buffer
+	level := new(slog.LevelVar)
+	level.Set(-8)
+	newLogger(&buf, level, "json").Log(context.Background(), -8, "deep", "k", 1)
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not JSON: %q (%v)", buf.String(), err)
+	}
+	if rec["level"] != "TRACE" || rec["msg"] != "deep" || rec["k"] != float64(1) {
+		t.Errorf("got %v", rec)
 	}
 }
 

@@ -72,10 +72,11 @@ func (l *logWriter) Close() error {
 	return l.f.Close()
 }
 
-// newLogger builds the text logger; the -vvv level prints as TRACE
-// instead of slog's "DEBUG-4".
-func newLogger(w io.Writer, level *slog.LevelVar) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+// newLogger builds the process's logger: key=value text, or one JSON
+// object per line for log shippers (-Z log_format=json). The -vvv level
+// prints as TRACE instead of slog's "DEBUG-4".
+func newLogger(w io.Writer, level *slog.LevelVar, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.LevelKey && len(groups) == 0 {
@@ -85,7 +86,11 @@ func newLogger(w io.Writer, level *slog.LevelVar) *slog.Logger {
 			}
 			return a
 		},
-	}))
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // writePIDFile writes the process id. Unlike the original it does so

@@ -2,8 +2,9 @@
 # Runs moxi's whole test suite, end-to-end tests included. It first
 # installs, from Debian's packages, the real programs the tests drive when
 # they are missing: memcached (the backend), libmemcached-tools
-# (memccapable), nutcracker (twemproxy, for bench/run.sh) and sasl2-bin
-# (saslpasswd2, for memcached with SASL).
+# (memccapable), nutcracker (twemproxy, for bench/run.sh), sasl2-bin
+# (saslpasswd2, for memcached with SASL) and prometheus (promtool, which
+# checks moxi's /metrics).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -13,6 +14,7 @@ command -v memcached >/dev/null || need+=(memcached)
 command -v memccapable >/dev/null || need+=(libmemcached-tools)
 command -v nutcracker >/dev/null || need+=(nutcracker)
 command -v saslpasswd2 >/dev/null || need+=(sasl2-bin libsasl2-modules)
+command -v promtool >/dev/null || need+=(prometheus)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

@@ -77,6 +77,23 @@ func TestFleetOneStream(t *testing.T) {
 			t.Errorf("node %d /health: %d, %v", i, code, err)
 		}
 	}
+	// /metrics: the map version a node serves is the one /status shows.
+	st, err := f.Nodes[0].status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for name, v := range scrape(t, "http://"+f.Nodes[0].Admin+"/metrics") {
+		if strings.HasPrefix(name, "moxi_map_version{") {
+			found = true
+			if uint64(v) != st.version() {
+				t.Errorf("%s = %v, /status says version %d", name, v, st.version())
+			}
+		}
+	}
+	if !found {
+		t.Error("/metrics has no moxi_map_version")
+	}
 	// Profiles are served only when asked for (-Z admin_pprof=true).
 	if resp, _, err := f.Nodes[0].get("/debug/pprof/cmdline"); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/debug/pprof/cmdline without admin_pprof: %v, %v; want 404", resp, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/cluster"
+	"github.com/moxifleet/moxi/proxycore"
 )
 
 // Status is what GET /status answers: this node's view of its fleet and
@@ -38,9 +39,11 @@ func (a *adminServer) close() {
 	_ = a.srv.Shutdown(ctx)
 }
 
-// startAdmin listens on admin_listen (loopback unless told otherwise).
+// startAdmin listens on admin_listen (loopback unless told otherwise):
+// /metrics always, /status, /health and the page in a fleet, /health
+// alone for a standalone proxy.
 func (n *Node) startAdmin() (*adminServer, error) {
-	addr := n.fleet.opts.Admin
+	addr := n.own.Admin
 	if addr == "" {
 		addr = DefaultAdminListen
 	}
@@ -49,10 +52,13 @@ func (n *Node) startAdmin() (*adminServer, error) {
 		return nil, &ListenError{msg: "failed to listen on admin_listen " + addr, Err: err}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", n.serveStatus)
+	mux.Handle("GET /metrics", n.metricsHandler())
 	mux.HandleFunc("GET /health", n.serveHealth)
-	mux.HandleFunc("GET /{$}", n.servePage)
-	if n.fleet.opts.Pprof {
+	if n.fleet != nil {
+		mux.HandleFunc("GET /status", n.serveStatus)
+		mux.HandleFunc("GET /{$}", n.servePage)
+	}
+	if n.own.Pprof {
 		mountPprof(mux)
 	}
 	a := &adminServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
@@ -90,9 +96,27 @@ func (n *Node) status() Status {
 // and at least one of its buckets has one.
 func (n *Node) serving() bool {
 	f := n.fleet
+	if f == nil {
+		// standalone: a proxy with a map, or the built-in server
+		maps := 0
+		if n.proxy != nil {
+			n.proxy.EachMap(func(proxycore.MapSample) { maps++ })
+		}
+		return maps > 0 || n.mem != nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return n.proxy != nil && len(f.info) > 0
+}
+
+// currentProxy is the proxy, once there is one (a fleet node builds it
+// when the fleet's map arrives, while the admin server already runs).
+func (n *Node) currentProxy() proxyServer {
+	if f := n.fleet; f != nil {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+	}
+	return n.proxy
 }
 
 func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) {

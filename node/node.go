@@ -22,6 +22,9 @@ const drainTimeout = 5 * time.Second
 type proxyServer interface {
 	Serve(port int, ln net.Listener) error
 	Shutdown(ctx context.Context) error
+	// for /metrics
+	EachCounter(fn func(proxycore.CounterSample))
+	EachMap(fn func(proxycore.MapSample))
 }
 
 type memServer interface {
@@ -40,7 +43,8 @@ type Node struct {
 	mem      memServer        // nil unless the built-in server runs
 	feeds    []*restFeed      // REST config sources, one per -z section
 	level    *slog.LevelVar
-	fleet    *fleet // nil for a standalone proxy
+	fleet    *fleet       // nil for a standalone proxy
+	own      FleetOptions // moxi's own -Z keys: admin_listen, admin_pprof, log_format, cluster_*
 }
 
 // New validates opts and builds the proxy and built-in server without
@@ -71,12 +75,12 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, logger: logger, behavior: b, level: level}
+	n := &Node{opts: opts, logger: logger, behavior: b, level: level, own: fo}
 	if fo.Bind != "" {
 		return n, n.newFleetNode(fo, z)
 	}
-	if fo.Admin != "" || fo.Data != "" || len(fo.Join) > 0 {
-		return nil, errors.New("-Z cluster_data, cluster_join, admin_listen and moxi join need -Z cluster_bind")
+	if fo.Data != "" || len(fo.Join) > 0 {
+		return nil, errors.New("-Z cluster_data, cluster_join and moxi join need -Z cluster_bind")
 	}
 	n.proxyCfg, err = n.buildProxyConfig()
 	if err != nil {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"github.com/moxifleet/moxi/proxycore"
 	"io"
 	"log/slog"
 	"net"
@@ -199,6 +200,9 @@ func (f *fakeServer) Shutdown(ctx context.Context) error {
 type fakeProxy struct{ *fakeServer }
 
 func (f fakeProxy) Serve(port int, ln net.Listener) error { return f.ServePort(port, ln) }
+
+func (fakeProxy) EachCounter(func(proxycore.CounterSample)) {}
+func (fakeProxy) EachMap(func(proxycore.MapSample))         {}
 
 func freePort(t *testing.T) int {
 	t.Helper()

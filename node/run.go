@@ -19,6 +19,13 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.fleet != nil {
 		return n.runFleet(ctx)
 	}
+	if n.own.Admin != "" { // a standalone proxy's admin HTTP is opt-in
+		admin, err := n.startAdmin()
+		if err != nil {
+			return err
+		}
+		defer admin.close()
+	}
 	feedCtx, stopFeeds := context.WithCancel(ctx)
 	defer stopFeeds()
 	feedErr := make(chan error, len(n.feeds))

@@ -181,6 +181,8 @@ func debianPackage(tool string) string {
 		return "sasl2-bin"
 	case "memccapable", "memccat", "memccp":
 		return "libmemcached-tools"
+	case "promtool":
+		return "prometheus"
 	}
 	return tool
 }

@@ -1,23 +1,47 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/moxifleet/moxi/node"
 )
 
-// runStatus is "moxi status [HOST:PORT]": it prints a node's /status as
-// tables, from the local admin address by default.
+// runStatus is "moxi status [-watch] [-interval D] [HOST:PORT]": it
+// prints a node's /status as tables, from the local admin address by
+// default; -watch redraws them every interval, like top, until SIGINT or
+// SIGTERM.
 func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("moxi status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	watch := fs.Bool("watch", false, "redraw the tables every -interval until interrupted")
+	interval := fs.Duration("interval", time.Second, "how often -watch redraws")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
 	addr := node.DefaultAdminListen
-	if len(args) > 0 {
-		addr = args[0]
+	if fs.NArg() > 0 {
+		addr = fs.Arg(0)
+	}
+	if *watch {
+		if *interval <= 0 {
+			fmt.Fprintln(stderr, "moxi: status: -interval must be positive")
+			return exitConfig
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		watchStatus(ctx, addr, *interval, stdout)
+		return exitOK
 	}
 	st, err := fetchStatus(addr)
 	if err != nil {
@@ -26,6 +50,32 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	printStatus(stdout, st)
 	return exitOK
+}
+
+// clearScreen homes the cursor and clears the terminal (ANSI).
+const clearScreen = "\x1b[H\x1b[2J"
+
+// watchStatus redraws addr's status every interval until ctx ends. A
+// failed fetch is shown in place of the tables, and the next try goes on.
+func watchStatus(ctx context.Context, addr string, interval time.Duration, w io.Writer) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		var buf strings.Builder
+		buf.WriteString(clearScreen)
+		fmt.Fprintf(&buf, "moxi status %s  %s  (every %v; Ctrl-C to stop)\n\n", addr, time.Now().Format(time.TimeOnly), interval)
+		if st, err := fetchStatus(addr); err != nil {
+			fmt.Fprintf(&buf, "status: %v\n", err)
+		} else {
+			printStatus(&buf, st)
+		}
+		_, _ = io.WriteString(w, buf.String()) // one write per frame: no flicker
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func fetchStatus(addr string) (*node.Status, error) {

@@ -16,7 +16,8 @@ const usageText = `moxi %s
 Usage: moxi [flags] -z <cluster config> [-Z <behaviors>]
        moxi [flags] http://HOST:8091/pools/default/bucketsStreaming/default
        moxi join HOST[:PORT]... -Z cluster_bind=IP:PORT,cluster_data=DIR [flags]
-       moxi status [HOST:PORT]      print a fleet node's admin /status as tables
+       moxi status [-watch] [HOST:PORT]  print a fleet node's admin /status as tables
+                                    (-watch: redraw every second, like top)
 
 -z <cfg>      cluster configuration:
                 PORT=HOST[:PORT[:WEIGHT]][,HOST...][;PORT=...]   static server list
@@ -67,7 +68,7 @@ Fleet mode (-Z keys of moxi's own, full names only):
   cluster_voters=N          raft voters, 1, 3 or 5 (default: 3); the rest are non-voters
   cluster_reap=DUR          remove a failed member after DUR (default: 72h)
   cluster_join_timeout=DUR  a node with no data gives up joining after DUR (default: 60s)
-  admin_listen=IP:PORT      admin HTTP: /status, /health, / (default: 127.0.0.1:8290)
+  admin_listen=IP:PORT      admin HTTP: /metrics, /health; in a fleet /status, / (default there: 127.0.0.1:8290)
 
 Environment: MOXI_SASL_PLAIN_USR and MOXI_SASL_PLAIN_PWD set the default
 -Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port.

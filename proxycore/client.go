@@ -268,8 +268,12 @@ func (b *bucket) noteDone(r *request) {
 	if len(r.ops) == 0 {
 		return
 	}
+	took := time.Since(r.started)
 	b.stats.inc(totCmdCount)
-	b.stats.add(totCmdTime, uint64(time.Since(r.started)/time.Microsecond))
+	b.stats.add(totCmdTime, uint64(took/time.Microsecond))
+	if b.beh.TimeStats {
+		b.stats.reserved.add(took)
+	}
 }
 
 // dropKey deletes key from its server without a reply to the client, as

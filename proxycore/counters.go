@@ -75,6 +75,8 @@ func (c counter) isGauge() bool { return c == numUpstream || c == numDownstreamC
 // counters is one bucket's statistics.
 type counters struct {
 	v [numCounters]atomic.Uint64
+	// -Z time_stats=1: stats proxy timings (timings.go)
+	connect, reserved histogram
 }
 
 func (c *counters) inc(k counter)           { c.v[k].Add(1) }
@@ -88,4 +90,6 @@ func (c *counters) reset() {
 			c.v[k].Store(0)
 		}
 	}
+	c.connect.reset()
+	c.reserved.reset()
 }

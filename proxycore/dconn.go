@@ -92,6 +92,7 @@ func (d *dconn) enqueue(o *op) (ok, claimed bool) {
 func (d *dconn) run() {
 	s := d.srv
 	s.stats.inc(totDownstreamConnectStarted)
+	dialed := time.Now()
 	c, err := net.DialTimeout("tcp", s.addr, s.beh.ConnectTimeout)
 	if err != nil {
 		s.stats.inc(totDownstreamConnectFailed)
@@ -102,6 +103,9 @@ func (d *dconn) run() {
 		s.noteError()
 		d.kill(opConnectFailed)
 		return
+	}
+	if s.beh.TimeStats {
+		s.stats.connect.add(time.Since(dialed))
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)

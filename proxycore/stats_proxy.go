@@ -37,6 +37,12 @@ func (s *Server) statsProxy(dst []byte, args [][]byte) []byte {
 	if all || sub == "stats" {
 		s.statsStats(&w)
 	}
+	if all || sub == "timings" {
+		s.eachBucket(func(b *bucket) {
+			b.stats.connect.write(&w, b.prefix()+"connect")
+			b.stats.reserved.write(&w, b.prefix()+"reserved")
+		})
+	}
 	if sub == "config" {
 		s.eachBucket(func(b *bucket) {
 			if rt := b.routing(); rt != nil {

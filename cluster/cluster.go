@@ -32,10 +32,12 @@ type Cluster struct {
 	gossip *gossip
 
 	established atomic.Bool // leader, with the leader routines running
-	errc        chan error  // fatal conditions for the node (Err)
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	unknown     map[raft.ServerID]time.Time // raft servers gossip does not know; leader loop only
+	// leadershipChanges counts this node's became/lost-leader transitions
+	leadershipChanges atomic.Uint64
+	errc              chan error // fatal conditions for the node (Err)
+	cancel            context.CancelFunc
+	wg                sync.WaitGroup
+	unknown           map[raft.ServerID]time.Time // raft servers gossip does not know; leader loop only
 
 	// Test hooks, set between New and Start: raft's and memberlist's
 	// in-memory transports instead of sockets on cfg.BindAddr. nil in

@@ -22,10 +22,12 @@ func (c *Cluster) monitorLeadership(ctx context.Context) {
 		case leading := <-c.raft.notify:
 			switch {
 			case !leading && run.active():
+				c.leadershipChanges.Add(1)
 				c.logger.Info("lost leadership", "node", c.id.Node)
 				run.stop()
 				c.raft.thin.forget()
 			case leading && !run.active():
+				c.leadershipChanges.Add(1)
 				c.logger.Info("became leader", "node", c.id.Node, "term", c.raft.r.Stats()["term"])
 				c.useTimeouts(true) // a leader heartbeats at its own timeout's pace
 				run.start(ctx, c.leaderLoop)

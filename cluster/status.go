@@ -10,18 +10,21 @@ import (
 
 // Status is this node's view of the fleet, for people and scripts.
 type Status struct {
-	Node        string   `json:"node"`
-	Fleet       string   `json:"fleet_id"`
-	RaftState   string   `json:"raft_state"`
-	Leader      string   `json:"leader"`
-	LeaderAddr  string   `json:"leader_addr"`
-	Established bool     `json:"leader_established"`
-	Term        uint64   `json:"term"`
-	LastIndex   uint64   `json:"last_index"`
-	CommitIndex uint64   `json:"commit_index"`
-	Applied     uint64   `json:"applied_index"`
-	Snapshot    uint64   `json:"last_snapshot_index"`
-	Members     []Member `json:"members"`
+	Node        string `json:"node"`
+	Fleet       string `json:"fleet_id"`
+	RaftState   string `json:"raft_state"`
+	Leader      string `json:"leader"`
+	LeaderAddr  string `json:"leader_addr"`
+	Established bool   `json:"leader_established"`
+	Term        uint64 `json:"term"`
+	LastIndex   uint64 `json:"last_index"`
+	CommitIndex uint64 `json:"commit_index"`
+	Applied     uint64 `json:"applied_index"`
+	Snapshot    uint64 `json:"last_snapshot_index"`
+	// LeadershipChanges counts the times this node became or stopped
+	// being the leader since it started.
+	LeadershipChanges uint64   `json:"leadership_changes"`
+	Members           []Member `json:"members"`
 }
 
 // Member is one fleet member as gossip and raft see it.
@@ -44,7 +47,8 @@ func (c *Cluster) Status() Status {
 		Leader: string(id), LeaderAddr: string(addr), Established: c.established.Load(),
 		Term: parseUint(stats["term"]), LastIndex: r.LastIndex(),
 		CommitIndex: parseUint(stats["commit_index"]), Applied: r.AppliedIndex(),
-		Snapshot: parseUint(stats["last_snapshot_index"]),
+		Snapshot:          parseUint(stats["last_snapshot_index"]),
+		LeadershipChanges: c.leadershipChanges.Load(),
 	}
 	st.Members = c.memberList()
 	return st

@@ -94,6 +94,25 @@ func TestFleetOneStream(t *testing.T) {
 	if !found {
 		t.Error("/metrics has no moxi_map_version")
 	}
+	// Exactly one node says it leads; each counts three alive members.
+	leaders := 0
+	for _, nd := range f.Nodes {
+		m := scrape(t, "http://"+nd.Admin+"/metrics")
+		leaders += int(m["moxi_fleet_leader"])
+		alive := 0.0
+		for name, v := range m {
+			if strings.HasPrefix(name, "moxi_fleet_members{") && strings.Contains(name, `gossip="alive"`) {
+				alive += v
+			}
+		}
+		if alive != 3 {
+			t.Errorf("%s: moxi_fleet_members alive = %v, want 3", nd.Name, alive)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d nodes report moxi_fleet_leader 1, want 1", leaders)
+	}
+	checkPromtool(t, scrapeRaw(t, "http://"+f.Nodes[0].Admin+"/metrics"))
 	// Profiles are served only when asked for (-Z admin_pprof=true).
 	if resp, _, err := f.Nodes[0].get("/debug/pprof/cmdline"); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/debug/pprof/cmdline without admin_pprof: %v, %v; want 404", resp, err)

@@ -17,7 +17,7 @@ import (
 // what happened, and promtool accepts the exposition.
 func TestMetricsStandalone(t *testing.T) {
 	t.Parallel()
-	promtool := requireTool(t, "promtool")
+	requireTool(t, "promtool")
 	admin := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	mcs := startMemcacheds(t, 2)
 	proxy := startProxy(t, addrs(mcs), "admin_listen="+admin)
@@ -63,8 +63,13 @@ func TestMetricsStandalone(t *testing.T) {
 	if _, ok := body["go_goroutines"]; !ok {
 		t.Error("no Go runtime metrics")
 	}
-	raw := scrapeRaw(t, "http://"+admin+"/metrics")
-	cmd := exec.Command(promtool, "check", "metrics")
+	checkPromtool(t, scrapeRaw(t, "http://"+admin+"/metrics"))
+}
+
+// checkPromtool runs promtool check metrics on an exposition.
+func checkPromtool(t *testing.T, raw string) {
+	t.Helper()
+	cmd := exec.Command(requireTool(t, "promtool"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(raw)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

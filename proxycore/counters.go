@@ -34,6 +34,7 @@ const (
 	totCmdTime
 	totCmdCount
 	totClientOverflow
+	totOptimizeSets
 	numCounters
 )
 
@@ -66,6 +67,7 @@ func counterNames() [numCounters]string {
 		totCmdTime:                   "tot_cmd_time",
 		totCmdCount:                  "tot_cmd_count",
 		totClientOverflow:            "tot_client_overflow",
+		totOptimizeSets:              "tot_optimize_sets",
 	}
 }
 

@@ -43,6 +43,9 @@ func (cc *clientConn) dispatch(r *request) {
 	case ascii.OpGet, ascii.OpGets, ascii.OpGat, ascii.OpGats:
 		cc.forward(r, cc.forwardGet)
 	default:
+		if cc.b.beh.OptimizeSet != "" && cc.optimizeSet(r) {
+			return
+		}
 		cc.forward(r, cc.forwardKey)
 	}
 }

@@ -44,8 +44,9 @@ type request struct {
 
 	form replyForm // what writeReply sends: set at dispatch, formOwn once the proxy builds the reply
 
-	viaText bool // a text command with no binary form, for a text connection (text_route.go)
-	counted bool // in its client's inflight count until complete
+	viaText  bool // a text command with no binary form, for a text connection (text_route.go)
+	detached bool // the proxy's own, out of the client's reply queue: recycled when it completes
+	counted  bool // in its client's inflight count until complete
 
 	reply  []byte // a reply built by the proxy itself
 	silent bool   // noreply: nothing goes to the client
@@ -101,7 +102,7 @@ func putRequest(r *request) {
 	r.ops = r.ops[:0]
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
-	r.viaText, r.counted = false, false
+	r.viaText, r.counted, r.detached = false, false, false
 	r.replyKeys, r.charged = 0, 0
 	r.binary, r.form, r.quiet, r.b, r.rt = false, formLine, 0, nil, nil
 	r.packets = r.packets[:0]
@@ -141,6 +142,10 @@ func (r *request) newOp(kind replyKind, retries int) *op {
 func (r *request) complete() {
 	if r.counted {
 		r.conn.finished()
+	}
+	if r.detached { // the proxy's own request, which no reply waits for
+		r.conn.retire(r)
+		return
 	}
 	r.conn.settle(r)
 	r.done <- struct{}{}

@@ -50,6 +50,7 @@ func behaviorKeys() []behaviorKey {
 		{[]string{"front_cache_lifespan"}, func(b *B) behaviorValue { return msValue{&b.FrontCacheLifespan} }},
 		{[]string{"front_cache_spec"}, func(b *B) behaviorValue { return stringValue{&b.FrontCacheSpec, 299} }},
 		{[]string{"front_cache_unspec"}, func(b *B) behaviorValue { return stringValue{&b.FrontCacheUnspec, 99} }},
+		{[]string{"front_cache_bytes"}, func(b *B) behaviorValue { return uintValue{&b.FrontCacheBytes} }},
 		{[]string{"key_stats_max"}, func(b *B) behaviorValue { return uintValue{&b.KeyStatsMax} }},
 		{[]string{"key_stats_lifespan"}, func(b *B) behaviorValue { return msValue{&b.KeyStatsLifespan} }},
 		{[]string{"key_stats_spec"}, func(b *B) behaviorValue { return stringValue{p: &b.KeyStatsSpec} }},

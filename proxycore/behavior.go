@@ -25,6 +25,7 @@ type Behavior struct {
 	FrontCacheLifespan         time.Duration // front_cache_lifespan
 	FrontCacheSpec             string        // front_cache_spec
 	FrontCacheUnspec           string        // front_cache_unspec
+	FrontCacheBytes            int           // front_cache_bytes: the cache's memory bound; 0 = DefaultFrontCacheBytes
 	KeyStatsMax                int           // key_stats_max
 	KeyStatsLifespan           time.Duration // key_stats_lifespan
 	KeyStatsSpec               string        // key_stats_spec

@@ -21,6 +21,7 @@ type bucket struct {
 	isNull bool     // the NULL bucket: proxied commands are refused
 	pool   *poolMap // a pool's bucket: its map, set by ApplyPool
 
+	fc    *frontCache // nil unless -Z front_cache_* turn it on
 	route atomic.Pointer[routing]
 	mu    sync.Mutex             // guards servers and rebuilding route
 	byAdr map[string]*downstream // every server this bucket has used
@@ -35,6 +36,7 @@ type routing struct {
 func newBucket(cfg Bucket, threads int, lg *slog.Logger) *bucket {
 	b := &bucket{cfg: cfg, logger: lg, byAdr: make(map[string]*downstream)}
 	b.beh = &b.cfg.Behavior
+	b.fc = newFrontCache(b.beh, &b.stats)
 	if n := b.beh.DownstreamMax; n > 0 {
 		// moxi's limit is per worker thread; keep the total the same.
 		b.sem = make(chan struct{}, n*max(threads, 1))
@@ -69,7 +71,10 @@ func (b *bucket) routing() *routing {
 	for i, s := range m.Servers {
 		rt.servers[i] = b.serverFor(s, m)
 	}
-	b.route.Store(rt)
+	old := b.route.Swap(rt)
+	if old != nil && b.fc != nil {
+		b.fc.dropAll() // keys may have moved to other servers
+	}
 	b.drainLeavers(rt)
 	return rt
 }

@@ -193,6 +193,9 @@ func (cc *clientConn) answerInline(r *request) (took, ok bool) {
 // latency is counted, its bytes leave the client's budget and it goes
 // back to the pool.
 func (cc *clientConn) retire(r *request) {
+	if r.b != nil {
+		r.learnValues()
+	}
 	r.b.noteDone(r)
 	cc.discharge(r)
 	putRequest(r)

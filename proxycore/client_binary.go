@@ -32,6 +32,9 @@ func (cc *clientConn) readLoopBinary() {
 		r.binary, r.form = true, formBinary
 		var err error
 		r.raw, err = rd.Next(&r.bin, r.raw)
+		if fc := cc.b.fc; err == nil && fc != nil {
+			fc.forgetBinary(&r.bin)
+		}
 		if err == nil && groupable(r.bin.Opcode) {
 			group = cc.addToGroup(group, r)
 			if cc.br.Buffered() == 0 || group.quiet >= maxGroupPackets || len(group.raw) >= maxGroupBytes {

@@ -35,6 +35,10 @@ const (
 	totCmdCount
 	totClientOverflow
 	totOptimizeSets
+	totFrontCacheHits
+	totFrontCacheMisses
+	totFrontCacheAdds
+	totFrontCacheDeletes
 	numCounters
 )
 
@@ -68,6 +72,10 @@ func counterNames() [numCounters]string {
 		totCmdCount:                  "tot_cmd_count",
 		totClientOverflow:            "tot_client_overflow",
 		totOptimizeSets:              "tot_optimize_sets",
+		totFrontCacheHits:            "tot_front_cache_hits",
+		totFrontCacheMisses:          "tot_front_cache_misses",
+		totFrontCacheAdds:            "tot_front_cache_adds",
+		totFrontCacheDeletes:         "tot_front_cache_deletes",
 	}
 }
 

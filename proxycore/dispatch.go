@@ -13,6 +13,9 @@ import (
 func (cc *clientConn) dispatch(r *request) {
 	cmd := &r.cmd
 	r.form = textForm(cmd.Op)
+	if fc := cc.b.fc; fc != nil {
+		fc.forgetText(cmd)
+	}
 	switch cmd.Op {
 	case ascii.OpQuit:
 		r.silent, r.close = true, true

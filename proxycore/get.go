@@ -21,7 +21,14 @@ func (cc *clientConn) forwardGet(r *request, rt *routing) {
 	perServer := r.perServer(len(rt.servers))
 	r.targets = r.targets[:0]
 	bin := r.b.binaryDownstream()
+	fc := r.frontCacheFor()
 	for i := range r.slots {
+		if fc != nil {
+			if block, ok := fc.lookup(r.slots[i].key, cmd.Op == ascii.OpGets); ok {
+				r.slots[i].cached = block
+				continue
+			}
+		}
 		si, vb := rt.locate(r.slots[i].key)
 		if si < 0 {
 			continue // no server owns its vbucket yet: a miss
@@ -178,7 +185,7 @@ func (r *request) writeValues(w *bufio.Writer) {
 	dupBytes := 0
 	for _, si := range r.keySlots {
 		s := &r.slots[si]
-		if s.op != nil && s.op.status == opOK {
+		if s.cached != nil || (s.op != nil && s.op.status == opOK) {
 			block := s.valueBlock()
 			_, _ = w.Write(block)
 			if sent != nil {

@@ -18,6 +18,8 @@ type slot struct {
 	// big holds a block of bigBlock bytes or more on its own, instead of
 	// at start:end in op.reply (see keepBig).
 	big []byte
+	// cached is the block the front cache answered with; op is nil then.
+	cached []byte
 }
 
 // request is one client command on its way through the proxy. Requests and
@@ -44,9 +46,10 @@ type request struct {
 
 	form replyForm // what writeReply sends: set at dispatch, formOwn once the proxy builds the reply
 
-	viaText  bool // a text command with no binary form, for a text connection (text_route.go)
-	detached bool // the proxy's own, out of the client's reply queue: recycled when it completes
-	counted  bool // in its client's inflight count until complete
+	viaText    bool   // a text command with no binary form, for a text connection (text_route.go)
+	detached   bool   // the proxy's own, out of the client's reply queue: recycled when it completes
+	cacheEpoch uint64 // the front cache's epoch when this get was dispatched
+	counted    bool   // in its client's inflight count until complete
 
 	reply  []byte // a reply built by the proxy itself
 	silent bool   // noreply: nothing goes to the client
@@ -221,6 +224,9 @@ func (r *request) keepBig(o *op, cursor int, key, block []byte) int {
 
 // valueBlock returns the VALUE block s answers with.
 func (s *slot) valueBlock() []byte {
+	if s.cached != nil {
+		return s.cached
+	}
 	if s.big != nil {
 		return s.big
 	}

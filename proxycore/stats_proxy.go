@@ -150,6 +150,7 @@ func (b *Behavior) writeStats(w *statWriter, p string) {
 	w.stat(p+"front_cache_lifespan", ms(b.FrontCacheLifespan))
 	w.stat(p+"front_cache_spec", b.FrontCacheSpec)
 	w.stat(p+"front_cache_unspec", b.FrontCacheUnspec)
+	w.stat(p+"front_cache_bytes", strconv.Itoa(b.FrontCacheBytes))
 	w.stat(p+"key_stats_max", strconv.Itoa(b.KeyStatsMax))
 	w.stat(p+"key_stats_lifespan", ms(b.KeyStatsLifespan))
 	w.stat(p+"key_stats_spec", b.KeyStatsSpec)

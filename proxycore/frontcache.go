@@ -1,0 +1,211 @@
+package proxycore
+
+import (
+	"bytes"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/moxifleet/moxi/internal/ascii"
+	"github.com/moxifleet/moxi/internal/binproto"
+)
+
+// frontCache keeps hot values inside the proxy (-Z front_cache_*), one
+// per bucket, in a ristretto cache (TinyLFU admission, cost by size).
+// It is on when front_cache_max, front_cache_lifespan and
+// front_cache_spec are all set, as in the original; a key is cached when
+// it starts with a spec prefix and with no unspec prefix.
+//
+// Staleness is bounded twice: every entry expires after the lifespan (a
+// write made behind the proxy's back is visible after it), and every
+// command through this proxy that may change a key drops it at once, all
+// protocols alike; flush_all and a new map drop everything. A get's reply
+// is learnt only when nothing was dropped between its dispatch and its
+// reply (epoch): a value read while a write raced it is not kept.
+type frontCache struct {
+	c            *ristretto.Cache[string, cachedValue]
+	beh          *Behavior
+	epoch        atomic.Uint64 // bumped by every drop
+	stats        *counters     // the bucket's: tot_front_cache_*
+	spec, unspec string
+}
+
+// cachedValue is an item as a get reply carried it.
+type cachedValue struct {
+	flags []byte // the flags token, as the server wrote it
+	cas   []byte // the cas token of a gets reply; nil from a get
+	data  []byte
+}
+
+// newFrontCache returns the bucket's cache, or nil when it is off.
+func newFrontCache(beh *Behavior, stats *counters) *frontCache {
+	if beh.FrontCacheMax <= 0 || beh.FrontCacheLifespan <= 0 || beh.FrontCacheSpec == "" {
+		return nil
+	}
+	maxBytes := int64(beh.FrontCacheBytes)
+	if maxBytes <= 0 {
+		maxBytes = DefaultFrontCacheBytes
+	}
+	c, err := ristretto.NewCache(&ristretto.Config[string, cachedValue]{
+		NumCounters: int64(10 * beh.FrontCacheMax), MaxCost: maxBytes, BufferItems: 64,
+	})
+	if err != nil {
+		return nil // only for a bad config, which the checks above exclude
+	}
+	return &frontCache{c: c, beh: beh, stats: stats, spec: beh.FrontCacheSpec, unspec: beh.FrontCacheUnspec}
+}
+
+// DefaultFrontCacheBytes bounds a front cache's memory when
+// front_cache_bytes is not set.
+const DefaultFrontCacheBytes = 64 << 20
+
+func (f *frontCache) cacheable(key []byte) bool {
+	return hasAnyPrefix(key, f.spec) && !hasAnyPrefix(key, f.unspec)
+}
+
+// lookup returns the VALUE block a get (or, withCas, a gets) of key
+// would get, when the cache holds it.
+func (f *frontCache) lookup(key []byte, withCas bool) ([]byte, bool) {
+	if !f.cacheable(key) {
+		return nil, false
+	}
+	v, ok := f.c.Get(string(key))
+	if !ok || (withCas && v.cas == nil) {
+		f.stats.inc(totFrontCacheMisses)
+		return nil, false
+	}
+	f.stats.inc(totFrontCacheHits)
+	return v.block(key, withCas), true
+}
+
+// block renders v as the VALUE block memcached sends.
+func (v cachedValue) block(key []byte, withCas bool) []byte {
+	b := make([]byte, 0, len(key)+len(v.data)+48)
+	b = append(append(append(b, "VALUE "...), key...), ' ')
+	b = append(append(b, v.flags...), ' ')
+	b = strconv.AppendInt(b, int64(len(v.data)), 10)
+	if withCas {
+		b = append(append(b, ' '), v.cas...)
+	}
+	b = append(append(append(b, "\r\n"...), v.data...), "\r\n"...)
+	return b
+}
+
+// learn adds the value of a VALUE block (add-only, as the original) when
+// nothing was dropped since epoch.
+func (f *frontCache) learn(key, block []byte, epoch uint64) {
+	if !f.cacheable(key) || f.epoch.Load() != epoch {
+		return
+	}
+	v, ok := parseValueBlock(block)
+	if !ok {
+		return
+	}
+	if _, have := f.c.Get(string(key)); have {
+		return
+	}
+	cost := int64(len(key) + len(v.data) + len(v.flags) + len(v.cas) + 64)
+	if f.c.SetWithTTL(string(key), v, cost, f.beh.FrontCacheLifespan) {
+		f.stats.inc(totFrontCacheAdds)
+	}
+}
+
+// drop forgets key: a command through the proxy may change it.
+func (f *frontCache) drop(key []byte) {
+	f.epoch.Add(1)
+	f.c.Del(string(key))
+	f.stats.inc(totFrontCacheDeletes)
+}
+
+// dropAll forgets everything (flush_all, a new map).
+func (f *frontCache) dropAll() {
+	f.epoch.Add(1)
+	f.c.Clear()
+}
+
+// parseValueBlock splits "VALUE key flags bytes [cas]\r\ndata\r\n",
+// copying what it keeps.
+func parseValueBlock(b []byte) (cachedValue, bool) {
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 1 || !bytes.HasSuffix(b, []byte("\r\n")) {
+		return cachedValue{}, false
+	}
+	f := bytes.Fields(b[:nl-1])
+	if len(f) < 4 || string(f[0]) != "VALUE" {
+		return cachedValue{}, false
+	}
+	n, ok := ascii.ParseUint64(f[3])
+	data := b[nl+1 : len(b)-2]
+	if !ok || uint64(len(data)) != n {
+		return cachedValue{}, false
+	}
+	v := cachedValue{flags: bytes.Clone(f[2]), data: bytes.Clone(data)}
+	if len(f) > 4 {
+		v.cas = bytes.Clone(f[4])
+	}
+	return v, true
+}
+
+// frontCacheFor returns the cache a text get or gets reads and learns
+// through, noting the epoch its replies must still be in; nil for other
+// requests (gat and gats change the item's TTL at the server).
+func (r *request) frontCacheFor() *frontCache {
+	fc := r.b.fc
+	if fc == nil || r.binary || (r.cmd.Op != ascii.OpGet && r.cmd.Op != ascii.OpGets) {
+		return nil
+	}
+	r.cacheEpoch = fc.epoch.Load()
+	return fc
+}
+
+// learnValues adds a finished get's values to the front cache.
+func (r *request) learnValues() {
+	fc := r.b.fc
+	if fc == nil || r.binary || (r.cmd.Op != ascii.OpGet && r.cmd.Op != ascii.OpGets) {
+		return
+	}
+	for i := range r.slots {
+		s := &r.slots[i]
+		if s.cached == nil && s.op != nil && s.op.status == opOK {
+			fc.learn(s.key, s.valueBlock(), r.cacheEpoch)
+		}
+	}
+}
+
+// forgetText drops what a text command may change: the keys of every
+// command but a plain get or gets (gat and touch change TTLs, mg with T
+// or N may too), everything on flush_all.
+func (f *frontCache) forgetText(cmd *ascii.Request) {
+	switch cmd.Op {
+	case ascii.OpGet, ascii.OpGets, ascii.OpStats, ascii.OpVersion, ascii.OpVerbosity,
+		ascii.OpQuit, ascii.OpMetaNoop, ascii.OpMetaDebug:
+		return
+	case ascii.OpFlushAll:
+		f.dropAll()
+		return
+	case ascii.OpGat, ascii.OpGats:
+		for _, k := range cmd.Keys {
+			f.drop(k)
+		}
+		return
+	case ascii.OpMetaGet:
+		if !cmd.Meta.Has('T') && !cmd.Meta.Has('N') {
+			return
+		}
+	}
+	if len(cmd.Key) > 0 {
+		f.drop(cmd.Key)
+	}
+}
+
+// forgetBinary drops what a binary command may change: the key of any
+// command but the get family, everything on FLUSH.
+func (f *frontCache) forgetBinary(p *binproto.Packet) {
+	switch {
+	case p.Opcode.Loud() == binproto.OpFlush:
+		f.dropAll()
+	case len(p.Key) > 0 && !p.Opcode.IsGet():
+		f.drop(p.Key)
+	}
+}

@@ -25,7 +25,7 @@ type Behavior struct {
 	FrontCacheLifespan         time.Duration // front_cache_lifespan
 	FrontCacheSpec             string        // front_cache_spec
 	FrontCacheUnspec           string        // front_cache_unspec
-	FrontCacheBytes            int           // front_cache_bytes: the cache's memory bound; 0 = DefaultFrontCacheBytes
+	FrontCacheBytes            int           // front_cache_bytes: the cache's memory bound in bytes
 	KeyStatsMax                int           // key_stats_max
 	KeyStatsLifespan           time.Duration // key_stats_lifespan
 	KeyStatsSpec               string        // key_stats_spec
@@ -65,6 +65,7 @@ func DefaultBehavior() Behavior {
 		ConnectMaxErrors:           5,
 		ConnectRetryInterval:       30000 * time.Millisecond,
 		FrontCacheMax:              200,
+		FrontCacheBytes:            DefaultFrontCacheBytes,
 		KeyStatsMax:                4000,
 		PortListen:                 11211,
 		DefaultBucketName:          FirstBucket,

@@ -22,6 +22,7 @@ type bucket struct {
 	pool   *poolMap // a pool's bucket: its map, set by ApplyPool
 
 	fc    *frontCache // nil unless -Z front_cache_* turn it on
+	ks    *keyStats   // nil unless -Z key_stats_* turn it on
 	route atomic.Pointer[routing]
 	mu    sync.Mutex             // guards servers and rebuilding route
 	byAdr map[string]*downstream // every server this bucket has used
@@ -37,6 +38,7 @@ func newBucket(cfg Bucket, threads int, lg *slog.Logger) *bucket {
 	b := &bucket{cfg: cfg, logger: lg, byAdr: make(map[string]*downstream)}
 	b.beh = &b.cfg.Behavior
 	b.fc = newFrontCache(b.beh, &b.stats)
+	b.ks = newKeyStats(b.beh)
 	if n := b.beh.DownstreamMax; n > 0 {
 		// moxi's limit is per worker thread; keep the total the same.
 		b.sem = make(chan struct{}, n*max(threads, 1))

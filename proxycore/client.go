@@ -195,6 +195,7 @@ func (cc *clientConn) answerInline(r *request) (took, ok bool) {
 func (cc *clientConn) retire(r *request) {
 	if r.b != nil {
 		r.learnValues()
+		r.noteKeyStats()
 	}
 	r.b.noteDone(r)
 	cc.discharge(r)

@@ -16,6 +16,9 @@ func (cc *clientConn) dispatch(r *request) {
 	if fc := cc.b.fc; fc != nil {
 		fc.forgetText(cmd)
 	}
+	if ks := cc.b.ks; ks != nil && mayChange(cmd.Op) && len(cmd.Key) > 0 {
+		ks.noteSet(cmd.Key)
+	}
 	switch cmd.Op {
 	case ascii.OpQuit:
 		r.silent, r.close = true, true

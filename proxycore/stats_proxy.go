@@ -37,6 +37,13 @@ func (s *Server) statsProxy(dst []byte, args [][]byte) []byte {
 	if all || sub == "stats" {
 		s.statsStats(&w)
 	}
+	if all || sub == "keystats" {
+		s.eachBucket(func(b *bucket) {
+			if b.ks != nil {
+				b.ks.write(&w, b.prefix())
+			}
+		})
+	}
 	if all || sub == "timings" {
 		s.eachBucket(func(b *bucket) {
 			b.stats.connect.write(&w, b.prefix()+"connect")

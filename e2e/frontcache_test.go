@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,74 @@ func TestFrontCacheInvalidation(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestFrontCacheReadYourWrites: while other clients keep reading two hot
+// keys (so the cache keeps learning them), each writer's get right after
+// its own set through the proxy returns what it set: a value read before
+// a write never lands in the cache after it.
+func TestFrontCacheReadYourWrites(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{"ascii", "binary"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			readYourWrites(t, proto)
+		})
+	}
+}
+
+func readYourWrites(t *testing.T, proto string) {
+	mc := startMemcached(t)
+	proxy := startProxy(t, []string{mc.Addr}, "downstream_protocol="+proto+","+frontCacheZ(time.Hour))
+	stop := make(chan struct{})
+	readersDone := make(chan struct{})
+	for range 2 {
+		rc := dial(t, proxy.Addr)
+		go func() {
+			defer func() { readersDone <- struct{}{} }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rc.send("get yesA yesB\r\n")
+				for {
+					if l := rc.reply(); l == "END\r\n" || strings.HasSuffix(l, "END\r\n") {
+						break
+					}
+				}
+			}
+		}()
+	}
+	errs := make(chan error, 2)
+	for _, key := range []string{"yesA", "yesB"} {
+		rc := dial(t, proxy.Addr)
+		go func() {
+			for i := range 300 {
+				v := strconv.Itoa(i)
+				if got := rc.call(fmt.Sprintf("set %s 0 0 %d\r\n%s\r\n", key, len(v), v)); got != "STORED\r\n" {
+					errs <- fmt.Errorf("set %s: %q", key, got)
+					return
+				}
+				want := fmt.Sprintf("VALUE %s 0 %d\r\n%s\r\nEND\r\n", key, len(v), v)
+				if got := rc.call("get " + key + "\r\n"); got != want {
+					errs <- fmt.Errorf("round %d: get %s after setting it: %q, want %q", i, key, got, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	<-readersDone
+	<-readersDone
+	if hits := proxyCounter(t, proxy.Addr, "tot_front_cache_hits"); hits == 0 {
+		t.Error("the cache answered nothing: the test did not exercise it")
+	}
 }

@@ -3,6 +3,7 @@ package proxycore
 import (
 	"bytes"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -24,10 +25,16 @@ import (
 // is learnt only when nothing was dropped between its dispatch and its
 // reply (epoch): a value read while a write raced it is not kept.
 type frontCache struct {
-	c            *ristretto.Cache[string, cachedValue]
-	beh          *Behavior
-	epoch        atomic.Uint64 // bumped by every drop
-	stats        *counters     // the bucket's: tot_front_cache_*
+	c     *ristretto.Cache[string, cachedValue]
+	beh   *Behavior
+	epoch atomic.Uint64 // bumped by every drop
+	// learnMu orders learning against dropping: a learn checks the epoch
+	// and queues its Set under the read lock, a drop bumps the epoch under
+	// the write lock and then waits out queued Sets before deleting, so no
+	// Set queued before a drop lands after it (ristretto applies Sets
+	// asynchronously, Del at once).
+	learnMu      sync.RWMutex
+	stats        *counters // the bucket's: tot_front_cache_*
 	spec, unspec string
 }
 
@@ -106,22 +113,36 @@ func (f *frontCache) learn(key, block []byte, epoch uint64) {
 		return
 	}
 	cost := int64(len(key) + len(v.data) + len(v.flags) + len(v.cas) + 64)
-	if f.c.SetWithTTL(string(key), v, cost, f.beh.FrontCacheLifespan) {
+	f.learnMu.RLock()
+	defer f.learnMu.RUnlock()
+	if f.epoch.Load() == epoch && f.c.SetWithTTL(string(key), v, cost, f.beh.FrontCacheLifespan) {
 		f.stats.inc(totFrontCacheAdds)
 	}
 }
 
-// drop forgets key: a command through the proxy may change it.
+// drop forgets key: a command through the proxy may change it. Only a
+// cacheable key can be cached, so only those cost the wait.
 func (f *frontCache) drop(key []byte) {
-	f.epoch.Add(1)
+	if !f.cacheable(key) {
+		return
+	}
+	f.bumpEpoch()
+	f.c.Wait() // Sets queued before the bump land now, then go
 	f.c.Del(string(key))
 	f.stats.inc(totFrontCacheDeletes)
 }
 
 // dropAll forgets everything (flush_all, a new map).
 func (f *frontCache) dropAll() {
-	f.epoch.Add(1)
+	f.bumpEpoch()
+	f.c.Wait()
 	f.c.Clear()
+}
+
+func (f *frontCache) bumpEpoch() {
+	f.learnMu.Lock()
+	f.epoch.Add(1)
+	f.learnMu.Unlock()
 }
 
 // parseValueBlock splits "VALUE key flags bytes [cas]\r\ndata\r\n",
@@ -207,5 +228,31 @@ func (f *frontCache) forgetBinary(p *binproto.Packet) {
 		f.dropAll()
 	case len(p.Key) > 0 && !p.Opcode.IsGet():
 		f.drop(p.Key)
+	}
+}
+
+// forgetChanged drops, once a request is done and before its reply is
+// released, what it may have changed. The drop at dispatch is not enough:
+// a get dispatched after it can still reach the server before the change
+// does, on another connection, and learn the old value; dropping again
+// here (and bumping the epoch that get must still be in) keeps that value
+// out of the cache once the client hears its change is done.
+func (r *request) forgetChanged() {
+	if r.b == nil || r.b.fc == nil {
+		return
+	}
+	fc := r.b.fc
+	switch {
+	case !r.binary:
+		fc.forgetText(&r.cmd)
+	case r.quiet == 0:
+		fc.forgetBinary(&r.bin)
+	default:
+		for _, gp := range r.packets {
+			var p binproto.Packet
+			p.Opcode = binproto.Opcode(r.raw[gp.off+1])
+			p.Key = r.raw[gp.keyOff:gp.keyEnd]
+			fc.forgetBinary(&p)
+		}
 	}
 }

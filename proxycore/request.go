@@ -143,6 +143,7 @@ func (r *request) newOp(kind replyKind, retries int) *op {
 // complete marks a request whose reply is ready, settling its bytes with
 // the client's reply budget first.
 func (r *request) complete() {
+	r.forgetChanged()
 	if r.counted {
 		r.conn.finished()
 	}

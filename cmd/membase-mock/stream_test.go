@@ -132,10 +132,19 @@ func TestStreamCounters(t *testing.T) {
 		bodies = append(bodies, resp.Body)
 	}
 	fetchBucket(t, m, "default")
-	st := mockStats(t, m)
-	if st.StreamsOpen != 2 || st.StreamsTotal != before.StreamsTotal+2 ||
-		st.ConfigRequests != before.ConfigRequests+3 || st.ConfigsSent != before.ConfigsSent+2 {
-		t.Fatalf("stats with two streams open: %+v (before %+v)", st, before)
+	// The mock counts a config once its write has returned, which can be
+	// just after the client read it: wait for the counts, with a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := mockStats(t, m)
+		if st.StreamsOpen == 2 && st.StreamsTotal == before.StreamsTotal+2 &&
+			st.ConfigRequests == before.ConfigRequests+3 && st.ConfigsSent == before.ConfigsSent+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats with two streams open: %+v (before %+v)", st, before)
+		}
+		time.Sleep(5 * time.Millisecond) // poll interval, bounded by deadline
 	}
 	for _, b := range bodies {
 		_ = b.Close()

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,12 +37,18 @@ type badNode struct {
 	p      *proc
 }
 
-// newBadNode picks free ports on ip and a fresh cluster_data.
-func newBadNode(t *testing.T, ip string) *badNode {
+// newBadNode picks free ports on ip, none of them one of taken (ports the
+// test handed out already: a port just closed can come back at once),
+// and a fresh cluster_data.
+func newBadNode(t *testing.T, ip string, taken ...int) *badNode {
 	t.Helper()
 	g, r := badGossipPorts(t, ip)
-	return &badNode{ip: ip, gossip: g, raft: r, admin: badFreeTCP(t, ip), data: filepath.Join(t.TempDir(), "data")}
+	admin := badFreeTCP(t, ip, append(taken, g, r)...)
+	return &badNode{ip: ip, gossip: g, raft: r, admin: admin, data: filepath.Join(t.TempDir(), "data")}
 }
+
+// ports are the node's own ports, for picking others that differ.
+func (n *badNode) ports() []int { return []int{n.gossip, n.raft, n.admin} }
 
 func (n *badNode) bind() string      { return net.JoinHostPort(n.ip, strconv.Itoa(n.gossip)) }
 func (n *badNode) adminAddr() string { return net.JoinHostPort(n.ip, strconv.Itoa(n.admin)) }
@@ -189,14 +196,21 @@ func (n *badNode) waitServing(t *testing.T, port int, timeout time.Duration) bad
 }
 
 // badFreeTCP returns a TCP port free on ip a moment ago.
-func badFreeTCP(t *testing.T, ip string) int {
+func badFreeTCP(t *testing.T, ip string, taken ...int) int {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatalf("listen on %s: %v", ip, err)
+	for range 50 {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatalf("listen on %s: %v", ip, err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !slices.Contains(taken, port) {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port on %s apart from %v", ip, taken)
+	return 0
 }
 
 // badGossipPorts returns a port free on ip for TCP and UDP (gossip) and
@@ -249,7 +263,7 @@ func badLinesWith(out, s string) []string {
 // or a file) and waits until it serves port.
 func badFirstNode(t *testing.T, ip, z string, port int, extra string) *badNode {
 	t.Helper()
-	n := newBadNode(t, ip)
+	n := newBadNode(t, ip, port)
 	n.start(t, "-z", z, "-Z", n.zFleet(extra))
 	n.waitServing(t, port, 15*time.Second)
 	return n
@@ -258,7 +272,7 @@ func badFirstNode(t *testing.T, ip, z string, port int, extra string) *badNode {
 // badJoinNode starts a node that joins via and waits until it serves port.
 func badJoinNode(t *testing.T, ip string, via *badNode, port int, extra string) *badNode {
 	t.Helper()
-	n := newBadNode(t, ip)
+	n := newBadNode(t, ip, port)
 	n.start(t, "join", via.bind(), "-Z", n.zFleet(extra))
 	n.waitServing(t, port, 15*time.Second)
 	return n
@@ -271,7 +285,7 @@ func badJoinNode(t *testing.T, ip string, via *badNode, port int, extra string) 
 func TestFleetBadJoinNobodyAnswers(t *testing.T) {
 	const joinTimeout = 2 * time.Second
 	n := newBadNode(t, "127.0.0.8")
-	proxyPort := badFreeTCP(t, n.ip)
+	proxyPort := badFreeTCP(t, n.ip, n.ports()...)
 	started := time.Now()
 	p := n.start(t, "join", "127.0.0.9", "-Z", n.zFleet(fmt.Sprintf("cluster_join_timeout=2s,port_listen=%d", proxyPort)))
 	proxyAddr := net.JoinHostPort(n.ip, strconv.Itoa(proxyPort))
@@ -433,7 +447,7 @@ func TestFleetBadDataNotWritable(t *testing.T) {
 	}
 	n := newBadNode(t, "127.0.1.6")
 	n.data = filepath.Join(file, "sub")
-	port := badFreeTCP(t, n.ip)
+	port := badFreeTCP(t, n.ip, n.ports()...)
 	res := runMoxi(t, 15*time.Second, "-v", "-l", n.ip, "-z", fmt.Sprintf("%d=127.0.0.1:11211", port), "-Z", n.zFleet(""))
 	if res.Code == 0 {
 		t.Fatalf("exit code 0 with cluster_data under a regular file")

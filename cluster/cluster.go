@@ -186,7 +186,7 @@ func (c *Cluster) startGossip() error {
 		spec = c.cfg.Source.Spec
 	}
 	c.gossip = &gossip{logger: c.logger, events: make(chan struct{}, 1),
-		states: make(map[string]memberState), transport: c.gossipTrans,
+		states: make(map[string]memberState), transport: c.gossipTrans, onShared: c.deps.OnShared,
 		meta: nodeMeta{Raft: c.cfg.raftAddr(), Fleet: c.fleetID(), Version: c.cfg.Version, Ports: c.cfg.Ports, Source: spec}}
 	return startGossip(c.cfg, c.id.Node, c.gossip)
 }

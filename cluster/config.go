@@ -125,6 +125,10 @@ type Deps struct {
 	// or shutdown): it runs the config source and proposes what it
 	// receives. It must return promptly once ctx is done.
 	Lead func(ctx context.Context, p Proposer)
+	// OnShared, when set, receives what another node sent with Share
+	// (the front caches' drops). It runs on memberlist's goroutine and
+	// must return promptly; payload is its own copy.
+	OnShared func(payload []byte)
 }
 
 // Proposer replicates a command through raft.

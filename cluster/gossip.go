@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,7 @@ type gossip struct {
 	events chan struct{} // a token per membership change, for reconcile
 	// transport replaces UDP and TCP on cfg.BindAddr (tests); nil in production.
 	transport memberlist.Transport
+	onShared  func(payload []byte) // Deps.OnShared
 
 	mu     sync.Mutex
 	meta   nodeMeta
@@ -83,9 +85,43 @@ func (g *gossip) NodeMeta(limit int) []byte {
 // member directly (see announceLeave).
 const leavingMsg = "moxi-leaving:"
 
+// sharedMsg prefixes what Share sends.
+const sharedMsg = "moxi-shared:"
+
+// MaxSharedPayload bounds one Share: it goes as one UDP packet
+// (memberlist's UDPBufferSize is 1400 bytes).
+const MaxSharedPayload = 1200
+
+// Share sends payload to every other alive member, best effort (UDP, no
+// retry): news that is worth having soon but harmless to lose, such as
+// the front caches' drops, whose lifespan bounds a lost one. It returns
+// at once; a payload over MaxSharedPayload is refused.
+func (c *Cluster) Share(payload []byte) error {
+	if len(payload) > MaxSharedPayload {
+		return fmt.Errorf("share %d bytes: over %d", len(payload), MaxSharedPayload)
+	}
+	g := c.gossip
+	if g == nil || g.ml == nil {
+		return nil
+	}
+	msg := append([]byte(sharedMsg), payload...)
+	for _, m := range g.aliveNodes(c.id.Node) {
+		if err := g.ml.SendBestEffort(m, msg); err != nil {
+			g.logger.Debug("could not share with a member", "member", m.Name, "err", err)
+		}
+	}
+	return nil
+}
+
 // NotifyMsg records a member's word that it is leaving. memberlist
 // requires the bytes to be copied, which the string conversion does.
 func (g *gossip) NotifyMsg(b []byte) {
+	if payload, ok := bytes.CutPrefix(b, []byte(sharedMsg)); ok {
+		if g.onShared != nil {
+			g.onShared(bytes.Clone(payload))
+		}
+		return
+	}
 	name, ok := strings.CutPrefix(string(b), leavingMsg)
 	if !ok {
 		return

@@ -22,6 +22,7 @@ type fleet struct {
 	cluster *cluster.Cluster
 	source  *mapstore.Source // from -z; nil for a node that only joins
 	reload  chan struct{}    // SIGHUP: the leader re-reads a file source
+	drops   *dropBatcher     // the front caches' drops, for the other nodes
 
 	mu      sync.Mutex
 	static  map[int]*liveMap   // static sources: each proxy port's map
@@ -135,7 +136,7 @@ func (n *Node) buildFleetProxy(st *mapstore.FleetState) error {
 		return err
 	}
 	n.proxyCfg = cfg
-	ps, err := proxycore.New(cfg, proxycore.Deps{Logger: n.logger, Level: n.level})
+	ps, err := proxycore.New(cfg, proxycore.Deps{Logger: n.logger, Level: n.level, OnDrop: n.fleet.drops.add})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}

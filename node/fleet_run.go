@@ -24,7 +24,8 @@ func (n *Node) newFleetNode(fo FleetOptions, behavior string) error {
 	cfg := fo.clusterConfig()
 	cfg.Source, cfg.Version = f.source, n.opts.Version
 	cfg.Ports = n.advertisedPorts()
-	c, err := cluster.New(cfg, cluster.Deps{Logger: n.logger, Store: f.store, Lead: n.lead})
+	f.drops = newDropBatcher()
+	c, err := cluster.New(cfg, cluster.Deps{Logger: n.logger, Store: f.store, Lead: n.lead, OnShared: n.applyShared})
 	if err != nil {
 		return fmt.Errorf("-Z %w", err)
 	}
@@ -61,6 +62,9 @@ func (n *Node) runFleet(ctx context.Context) error {
 		return err
 	}
 	defer admin.close()
+	shareCtx, stopSharing := context.WithCancel(ctx)
+	defer stopSharing()
+	go n.runDropSharing(shareCtx, n.fleet.drops, c)
 	st, err := n.fleet.waitReady(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

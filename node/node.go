@@ -25,6 +25,7 @@ type proxyServer interface {
 	// for /metrics
 	EachCounter(fn func(proxycore.CounterSample))
 	EachMap(fn func(proxycore.MapSample))
+	DropShared(port int, bucket string, key []byte)
 }
 
 type memServer interface {

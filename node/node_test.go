@@ -203,6 +203,7 @@ func (f fakeProxy) Serve(port int, ln net.Listener) error { return f.ServePort(p
 
 func (fakeProxy) EachCounter(func(proxycore.CounterSample)) {}
 func (fakeProxy) EachMap(func(proxycore.MapSample))         {}
+func (fakeProxy) DropShared(int, string, []byte)            {}
 
 func freePort(t *testing.T) int {
 	t.Helper()

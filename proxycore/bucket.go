@@ -75,7 +75,7 @@ func (b *bucket) routing() *routing {
 	}
 	old := b.route.Swap(rt)
 	if old != nil && b.fc != nil {
-		b.fc.dropAll() // keys may have moved to other servers
+		b.fc.dropAll(false) // keys may have moved to other servers; each node sees the map
 	}
 	b.drainLeavers(rt)
 	return rt

@@ -25,6 +25,7 @@ func (s *Server) addBuckets(cfgs []Bucket, pools []Pool) error {
 		}
 		seen[id] = true
 		b := newBucket(bc, s.cfg.Threads, s.logger.With("port", bc.Port, "bucket", bc.Name))
+		s.shareDrops(b)
 		all = append(all, b)
 		if _, ok := s.byPort[bc.Port]; !ok {
 			s.byPort[bc.Port] = b

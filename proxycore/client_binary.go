@@ -33,7 +33,7 @@ func (cc *clientConn) readLoopBinary() {
 		var err error
 		r.raw, err = rd.Next(&r.bin, r.raw)
 		if fc := cc.b.fc; err == nil && fc != nil {
-			fc.forgetBinary(&r.bin)
+			fc.forgetBinary(&r.bin, false)
 		}
 		if err == nil && groupable(r.bin.Opcode) {
 			group = cc.addToGroup(group, r)

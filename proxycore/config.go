@@ -65,4 +65,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Level is the logger's level, changed by the "verbosity" command.
 	Level *slog.LevelVar
+	// OnDrop, when set, hears every key the front cache of bucket (port,
+	// name) dropped because a command through this proxy changed it (an
+	// empty key: everything, flush_all), so that a fleet can drop it on
+	// its other nodes (DropShared). Called on the request path: it must
+	// not block.
+	OnDrop func(port int, bucket string, key []byte)
 }

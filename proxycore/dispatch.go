@@ -14,7 +14,7 @@ func (cc *clientConn) dispatch(r *request) {
 	cmd := &r.cmd
 	r.form = textForm(cmd.Op)
 	if fc := cc.b.fc; fc != nil {
-		fc.forgetText(cmd)
+		fc.forgetText(cmd, false)
 	}
 	if ks := cc.b.ks; ks != nil && mayChange(cmd.Op) && len(cmd.Key) > 0 {
 		ks.noteSet(cmd.Key)

@@ -34,7 +34,8 @@ type frontCache struct {
 	// Set queued before a drop lands after it (ristretto applies Sets
 	// asynchronously, Del at once).
 	learnMu      sync.RWMutex
-	stats        *counters // the bucket's: tot_front_cache_*
+	stats        *counters        // the bucket's: tot_front_cache_*
+	share        func(key []byte) // tells the fleet of a drop; nil outside one
 	spec, unspec string
 }
 
@@ -121,10 +122,14 @@ func (f *frontCache) learn(key, block []byte, epoch uint64) {
 }
 
 // drop forgets key: a command through the proxy may change it. Only a
-// cacheable key can be cached, so only those cost the wait.
-func (f *frontCache) drop(key []byte) {
+// cacheable key can be cached, so only those cost the wait. share tells
+// the fleet too (done once the change is).
+func (f *frontCache) drop(key []byte, share bool) {
 	if !f.cacheable(key) {
 		return
+	}
+	if share && f.share != nil {
+		f.share(key)
 	}
 	f.bumpEpoch()
 	f.c.Wait() // Sets queued before the bump land now, then go
@@ -132,8 +137,12 @@ func (f *frontCache) drop(key []byte) {
 	f.stats.inc(totFrontCacheDeletes)
 }
 
-// dropAll forgets everything (flush_all, a new map).
-func (f *frontCache) dropAll() {
+// dropAll forgets everything (flush_all, a new map); share tells the
+// fleet too.
+func (f *frontCache) dropAll(share bool) {
+	if share && f.share != nil {
+		f.share(nil)
+	}
 	f.bumpEpoch()
 	f.c.Wait()
 	f.c.Clear()
@@ -197,17 +206,17 @@ func (r *request) learnValues() {
 // forgetText drops what a text command may change: the keys of every
 // command but a plain get or gets (gat and touch change TTLs, mg with T
 // or N may too), everything on flush_all.
-func (f *frontCache) forgetText(cmd *ascii.Request) {
+func (f *frontCache) forgetText(cmd *ascii.Request, share bool) {
 	switch cmd.Op {
 	case ascii.OpGet, ascii.OpGets, ascii.OpStats, ascii.OpVersion, ascii.OpVerbosity,
 		ascii.OpQuit, ascii.OpMetaNoop, ascii.OpMetaDebug:
 		return
 	case ascii.OpFlushAll:
-		f.dropAll()
+		f.dropAll(share)
 		return
 	case ascii.OpGat, ascii.OpGats:
 		for _, k := range cmd.Keys {
-			f.drop(k)
+			f.drop(k, share)
 		}
 		return
 	case ascii.OpMetaGet:
@@ -216,18 +225,18 @@ func (f *frontCache) forgetText(cmd *ascii.Request) {
 		}
 	}
 	if len(cmd.Key) > 0 {
-		f.drop(cmd.Key)
+		f.drop(cmd.Key, share)
 	}
 }
 
 // forgetBinary drops what a binary command may change: the key of any
 // command but the get family, everything on FLUSH.
-func (f *frontCache) forgetBinary(p *binproto.Packet) {
+func (f *frontCache) forgetBinary(p *binproto.Packet, share bool) {
 	switch {
 	case p.Opcode.Loud() == binproto.OpFlush:
-		f.dropAll()
+		f.dropAll(share)
 	case len(p.Key) > 0 && !p.Opcode.IsGet():
-		f.drop(p.Key)
+		f.drop(p.Key, share)
 	}
 }
 
@@ -244,15 +253,40 @@ func (r *request) forgetChanged() {
 	fc := r.b.fc
 	switch {
 	case !r.binary:
-		fc.forgetText(&r.cmd)
+		fc.forgetText(&r.cmd, true)
 	case r.quiet == 0:
-		fc.forgetBinary(&r.bin)
+		fc.forgetBinary(&r.bin, true)
 	default:
 		for _, gp := range r.packets {
 			var p binproto.Packet
 			p.Opcode = binproto.Opcode(r.raw[gp.off+1])
 			p.Key = r.raw[gp.keyOff:gp.keyEnd]
-			fc.forgetBinary(&p)
+			fc.forgetBinary(&p, true)
 		}
 	}
+}
+
+// DropShared drops key (nil: everything) from the front cache of bucket
+// (port, name): another node of the fleet saw it changed. It is not told
+// onwards.
+func (s *Server) DropShared(port int, bucket string, key []byte) {
+	for _, b := range s.allBuckets() {
+		if b.cfg.Port != port || b.cfg.Name != bucket || b.fc == nil {
+			continue
+		}
+		if key == nil {
+			b.fc.dropAll(false)
+		} else {
+			b.fc.drop(key, false)
+		}
+	}
+}
+
+// shareDrops wires b's front cache to deps.OnDrop.
+func (s *Server) shareDrops(b *bucket) {
+	if b.fc == nil || s.deps.OnDrop == nil {
+		return
+	}
+	port, name, onDrop := b.cfg.Port, b.cfg.Name, s.deps.OnDrop
+	b.fc.share = func(key []byte) { onDrop(port, name, key) }
 }

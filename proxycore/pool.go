@@ -61,6 +61,7 @@ func (s *Server) newPoolBucket(pool *Pool, name string) *bucket {
 	pm := &poolMap{}
 	cfg := Bucket{Port: pool.Port, Name: name, Behavior: pool.Behavior, Maps: pm, REST: true}
 	b := newBucket(cfg, s.cfg.Threads, s.logger.With("port", pool.Port, "bucket", name))
+	s.shareDrops(b)
 	b.pool = pm
 	return b
 }

@@ -84,6 +84,9 @@ func startProcEnv(name string, port int, path string, env []string, args ...stri
 	}
 	p.cmd.Stdout = p.output
 	p.cmd.Stderr = p.output
+	// If the test binary dies (a timeout, a kill), its servers die with it
+	// instead of lingering on their ports.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -47,38 +47,18 @@ func metaPolicy(op ascii.Op) a2bPolicy {
 	return a2bPolicy{}
 }
 
-// a2bMetaArgs are the meta flag arguments that shape the binary request.
-type a2bMetaArgs struct {
-	mode      byte   // M
-	hasCas    bool   // C given
-	cas       uint64 // C
-	flags     uint32 // F
-	hasTTL    bool   // T given
-	ttl       int64  // T
-	hasVivify bool   // N given
-	vivify    int64  // N
-	delta     uint64 // D, 1 when absent
-	initial   uint64 // J
-}
-
-// scanA2BMeta applies cmd's meta policy and takes the arguments of the
-// translated flags from what the protocol reader parsed (ascii.MetaArgs).
-// errLine is the reply for a flag binary cannot carry.
-func scanA2BMeta(cmd *ascii.Request) (m a2bMetaArgs, errLine string) {
+// checkA2BMeta applies cmd's meta policy: errLine is the reply for a
+// flag binary cannot carry. The arguments of the flags it translates are
+// the protocol reader's (cmd.Meta), read once.
+func checkA2BMeta(cmd *ascii.Request) (errLine string) {
 	pol := metaPolicy(cmd.Op)
 	for _, f := range cmd.MetaFlags {
 		c := f[0]
 		if strings.IndexByte(pol.translated, c) < 0 && strings.IndexByte(pol.ignored, c) < 0 {
-			return m, refusedFlag(c)
+			return refusedFlag(c)
 		}
 	}
-	a := &cmd.Meta
-	m = a2bMetaArgs{
-		mode: a.Mode, hasCas: a.Has('C'), cas: a.Cas, flags: a.ClientFlags,
-		hasTTL: a.Has('T'), ttl: int64(a.TTL), hasVivify: a.Has('N'), vivify: int64(a.Vivify),
-		delta: a.Delta, initial: a.Initial,
-	}
-	return m, ""
+	return ""
 }
 
 // refusedFlag is the reply for a flag binary cannot express. It allocates,

@@ -11,36 +11,36 @@ import (
 // a2bPolicy's business; the b flag needs nothing here because cmd.Key is
 // already the decoded key, and q picks the quiet opcode plus a NOOP fence.
 func a2bMetaRequest(dst []byte, cmd *ascii.Request, vbucket uint16) ([]byte, bool, string) {
-	m, errLine := scanA2BMeta(cmd)
-	if errLine != "" {
+	if errLine := checkA2BMeta(cmd); errLine != "" {
 		return dst, false, errLine
 	}
+	m := &cmd.Meta
 	var out []byte
 	var fenced bool
 	switch cmd.Op {
 	case ascii.OpMetaGet:
-		out, fenced = a2bMetaGet(dst, cmd, vbucket, &m)
+		out, fenced = a2bMetaGet(dst, cmd, vbucket, m)
 	case ascii.OpMetaSet:
-		op, ok := msOpcode(m.mode)
+		op, ok := msOpcode(m.Mode)
 		if !ok {
 			return dst, false, "CLIENT_ERROR invalid mode for ms M token\r\n"
 		}
-		out, fenced = a2bMetaSet(dst, cmd, vbucket, op, &m)
+		out, fenced = a2bMetaSet(dst, cmd, vbucket, op, m)
 	case ascii.OpMetaDelete:
 		cas := uint64(0)
-		if m.hasCas {
-			cas = compareCas(m.cas)
+		if m.Has('C') {
+			cas = compareCas(m.Cas)
 		}
 		out, fenced = a2bPacket(dst, binproto.OpDelete, cmd.Quiet, vbucket, cas, nil, cmd.Key, nil)
 	case ascii.OpMetaArith:
-		op, ok := maOpcode(m.mode)
+		op, ok := maOpcode(m.Mode)
 		if !ok {
 			return dst, false, "CLIENT_ERROR invalid mode for ma M token\r\n"
 		}
-		if m.hasVivify && cmd.Quiet {
+		if m.Has('N') && cmd.Quiet {
 			return dst, false, errQuietVivify
 		}
-		out, fenced = a2bMetaArith(dst, cmd, vbucket, op, &m)
+		out, fenced = a2bMetaArith(dst, cmd, vbucket, op, m)
 	}
 	return out, fenced, ""
 }
@@ -53,12 +53,12 @@ const errQuietVivify = "CLIENT_ERROR meta flags N with q need -Z downstream_prot
 
 // a2bMetaGet sends mg as GETK, or GATK when T asks to update the TTL. The
 // reply's s, f, c and v come from the item the server returns.
-func a2bMetaGet(dst []byte, cmd *ascii.Request, vbucket uint16, m *a2bMetaArgs) ([]byte, bool) {
-	if !m.hasTTL {
+func a2bMetaGet(dst []byte, cmd *ascii.Request, vbucket uint16, m *ascii.MetaArgs) ([]byte, bool) {
+	if !m.Has('T') {
 		return a2bPacket(dst, binproto.OpGetK, cmd.Quiet, vbucket, 0, nil, cmd.Key, nil)
 	}
 	var ext [4]byte
-	binary.BigEndian.PutUint32(ext[:], Exptime(m.ttl))
+	binary.BigEndian.PutUint32(ext[:], Exptime(int64(m.TTL)))
 	return a2bPacket(dst, binproto.OpGatK, cmd.Quiet, vbucket, 0, ext[:], cmd.Key, nil)
 }
 
@@ -66,33 +66,33 @@ func a2bMetaGet(dst []byte, cmd *ascii.Request, vbucket uint16, m *a2bMetaArgs) 
 // append and prepend but ignores it in add mode, while binary ADD with a
 // CAS would compare; so add never carries one. Binary APPEND/PREPEND have
 // no extras: like text, they keep the item's flags and TTL.
-func a2bMetaSet(dst []byte, cmd *ascii.Request, vbucket uint16, op binproto.Opcode, m *a2bMetaArgs) ([]byte, bool) {
+func a2bMetaSet(dst []byte, cmd *ascii.Request, vbucket uint16, op binproto.Opcode, m *ascii.MetaArgs) ([]byte, bool) {
 	cas := uint64(0)
 	switch op {
 	case binproto.OpAppend, binproto.OpPrepend:
 		// C0 means "no compare" for text append too.
-		return a2bPacket(dst, op, cmd.Quiet, vbucket, m.cas, nil, cmd.Key, cmd.Data)
+		return a2bPacket(dst, op, cmd.Quiet, vbucket, m.Cas, nil, cmd.Key, cmd.Data)
 	case binproto.OpSet, binproto.OpReplace:
-		if m.hasCas {
-			cas = compareCas(m.cas)
+		if m.Has('C') {
+			cas = compareCas(m.Cas)
 		}
 	}
 	var ext [8]byte
-	storeExtras(&ext, m.flags, m.ttl)
+	storeExtras(&ext, m.ClientFlags, int64(m.TTL))
 	return a2bPacket(dst, op, cmd.Quiet, vbucket, cas, ext[:], cmd.Key, cmd.Data)
 }
 
 // a2bMetaArith sends ma. Without N a missing key must stay missing
 // (expiration 0xffffffff); with N the server creates it with J, like text.
 // C0 means "no compare" in text ma as in binary.
-func a2bMetaArith(dst []byte, cmd *ascii.Request, vbucket uint16, op binproto.Opcode, m *a2bMetaArgs) ([]byte, bool) {
+func a2bMetaArith(dst []byte, cmd *ascii.Request, vbucket uint16, op binproto.Opcode, m *ascii.MetaArgs) ([]byte, bool) {
 	expiration := uint32(noCreate)
-	if m.hasVivify {
-		expiration = Exptime(m.vivify) // never 0xffffffff: negatives are mapped
+	if m.Has('N') {
+		expiration = Exptime(int64(m.Vivify)) // never 0xffffffff: negatives are mapped
 	}
 	var ext [20]byte
-	arithExtras(&ext, m.delta, m.initial, expiration)
-	return a2bPacket(dst, op, cmd.Quiet, vbucket, m.cas, ext[:], cmd.Key, nil)
+	arithExtras(&ext, m.Delta, m.Initial, expiration)
+	return a2bPacket(dst, op, cmd.Quiet, vbucket, m.Cas, ext[:], cmd.Key, nil)
 }
 
 // msOpcode maps the ms M token (S set, E add, A append, P prepend,

@@ -284,13 +284,21 @@ func (b *bucket) noteDone(r *request) {
 // memcached unlinks the old item when it refuses a new value as too large:
 // a later get must miss, not return the stale value.
 func (cc *clientConn) dropKey(key []byte) {
-	line := append(append([]byte("delete "), key...), " noreply\r\n"...)
+	if d := cc.ownRequest(append(append([]byte("delete "), key...), " noreply\r\n"...)); d != nil {
+		cc.dispatch(d)
+		cc.enqueue(d)
+	}
+}
+
+// ownRequest parses line (a text command the proxy makes itself, always
+// noreply) into a request of this client, or returns nil should it not
+// parse.
+func (cc *clientConn) ownRequest(line []byte) *request {
 	d := getRequest(cc)
-	if err := ascii.NewReader(bufio.NewReader(bytes.NewReader(line)), 0).Next(&d.cmd); err != nil {
+	if err := ascii.NewReader(bufio.NewReader(bytes.NewReader(line)), cc.srv.cfg.MaxItemSize).Next(&d.cmd); err != nil {
 		putRequest(d)
-		return
+		return nil
 	}
 	d.started = time.Now()
-	cc.dispatch(d)
-	cc.enqueue(d)
+	return d
 }

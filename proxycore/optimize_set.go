@@ -1,11 +1,9 @@
 package proxycore
 
 import (
-	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/moxifleet/moxi/internal/ascii"
 )
@@ -26,15 +24,14 @@ func (cc *clientConn) optimizeSet(r *request) bool {
 	line = append(strconv.AppendInt(line, cmd.Exptime, 10), ' ')
 	line = append(strconv.AppendInt(line, int64(len(cmd.Data)), 10), " noreply\r\n"...)
 	line = append(append(line, cmd.Data...), "\r\n"...)
-	d := getRequest(cc)
-	if err := ascii.NewReader(bufio.NewReader(bytes.NewReader(line)), cc.srv.cfg.MaxItemSize).Next(&d.cmd); err != nil {
-		putRequest(d)
+	d := cc.ownRequest(line)
+	if d == nil {
 		return false // cannot happen: the line is the client's own set
 	}
 	// Out of the reply queue, so STORED goes out before the server answers;
 	// on the server's connection it still precedes the client's next
 	// commands.
-	d.started, d.detached = time.Now(), true
+	d.detached = true
 	cc.dispatch(d)
 	cc.b.stats.inc(totOptimizeSets)
 	r.form, r.reply = formOwn, append(r.reply, "STORED\r\n"...)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,31 +35,13 @@ func freePort(t testing.TB) int { return proxytest.FreePort(t) }
 
 func addrOf(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
-// syncBuffer is an io.Writer safe for a process's output goroutine and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a started child process listening on Port.
 type proc struct {
 	Name    string
 	Port    int
 	Addr    string
 	cmd     *exec.Cmd
-	output  *syncBuffer
+	output  *proxytest.SyncBuffer
 	done    chan struct{}  // closed when the process has exited
 	stopSig syscall.Signal // what stop sends first: SIGTERM, or SIGKILL for memcached
 	err     error          // cmd.Wait's result, valid after done
@@ -73,7 +54,7 @@ func startProc(name string, port int, path string, args ...string) (*proc, error
 // startProcEnv is startProc with env added to the inherited environment
 // (SASL settings of memcached -S, moxi's MOXI_SASL_PLAIN_* variables).
 func startProcEnv(name string, port int, path string, env []string, args ...string) (*proc, error) {
-	p := &proc{Name: name, Port: port, Addr: addrOf(port), output: &syncBuffer{}, done: make(chan struct{}),
+	p := &proc{Name: name, Port: port, Addr: addrOf(port), output: &proxytest.SyncBuffer{}, done: make(chan struct{}),
 		stopSig: syscall.SIGTERM}
 	if name == "memcached" {
 		p.stopSig = syscall.SIGKILL // memcached lingers a second on SIGTERM

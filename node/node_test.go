@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"github.com/moxifleet/moxi/proxycore"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/moxifleet/moxi/internal/netserve"
 	"github.com/moxifleet/moxi/mapstore"
+	"github.com/moxifleet/moxi/proxycore"
 )
 
 func testLogger() (*slog.Logger, *slog.LevelVar) {

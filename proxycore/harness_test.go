@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/moxifleet/moxi/internal/memserver"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/memserver"
 	"github.com/moxifleet/moxi/internal/proxytest"
 	"github.com/moxifleet/moxi/mapstore"
 )

@@ -1,37 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/moxifleet/moxi/internal/proxytest"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRunAnnouncesAndStops runs the command: it prints the REST URL, the
 // data nodes and the moxi command line, serves, and exits 0 when its
 // context ends.
 func TestRunAnnouncesAndStops(t *testing.T) {
-	var out, errs syncBuffer
+	var out, errs proxytest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
 	go func() {
@@ -55,7 +37,7 @@ func TestRunAnnouncesAndStops(t *testing.T) {
 }
 
 func TestRunBadFlags(t *testing.T) {
-	var out, errs syncBuffer
+	var out, errs proxytest.SyncBuffer
 	if c := run(context.Background(), []string{"-vbuckets", "3"}, &out, &errs); c != exitUsage ||
 		!strings.Contains(errs.String(), "power of two") {
 		t.Fatalf("exit %d, stderr %q", c, errs.String())

@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/moxifleet/moxi/cluster"
+	"github.com/moxifleet/moxi/internal/proxytest"
 	"github.com/moxifleet/moxi/node"
 )
 
@@ -47,25 +47,12 @@ func TestStatusPrintsTables(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the watcher and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // TestStatusWatch: -watch redraws the tables every interval, each frame
 // starting with a clear screen, until its context ends; a node that stops
 // answering shows an error in place and the watch goes on.
 func TestStatusWatch(t *testing.T) {
 	srv := statusServer(t)
-	var out syncBuffer
+	var out proxytest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); watchStatus(ctx, srv.URL, 10*time.Millisecond, &out) }()

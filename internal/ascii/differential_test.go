@@ -3,12 +3,13 @@ package ascii
 import (
 	"bytes"
 	"errors"
-	"github.com/moxifleet/moxi/internal/proxytest"
 	"io"
 	"net"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moxifleet/moxi/internal/proxytest"
 )
 
 // TestDifferentialMemcached replays every errorCase against a real

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/moxifleet/moxi/internal/proxytest"
 	"io"
 	"net"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moxifleet/moxi/internal/proxytest"
 )
 
 // smallItemArgs run a memcached whose item size limit is 1024 (as the

@@ -17,16 +17,7 @@ func TestFleetFrontCacheDrops(t *testing.T) {
 	n1, n2 := f.Nodes[0], f.Nodes[1]
 	c1, c2 := dial(t, n1.Addr), dial(t, n2.Addr)
 	c1.expect("set yesf 0 0 1\r\nA\r\n", "STORED\r\n")
-	eventually(t, 5*time.Second, func() error {
-		before := proxyCounter(t, n1.Addr, "tot_front_cache_hits")
-		if got := c1.call("get yesf\r\n"); got != "VALUE yesf 0 1\r\nA\r\nEND\r\n" {
-			t.Fatalf("get yesf through node 1: %q", got)
-		}
-		if proxyCounter(t, n1.Addr, "tot_front_cache_hits") == before {
-			return fmt.Errorf("node 1 does not answer yesf from its cache yet")
-		}
-		return nil
-	})
+	cacheAnswers(t, n1.Addr, c1, "get yesf\r\n", "VALUE yesf 0 1\r\nA\r\nEND\r\n")
 	c2.expect("set yesf 0 0 1\r\nB\r\n", "STORED\r\n")
 	changed := time.Now()
 	eventually(t, 5*time.Second, func() error {

@@ -17,17 +17,18 @@ func frontCacheZ(lifespan time.Duration) string {
 		strconv.Itoa(int(lifespan/time.Millisecond))
 }
 
-// cacheHolds gets key through the proxy until the front cache answers it
-// (tot_front_cache_hits grows), so that the test knows the entry is in.
-func cacheHolds(t *testing.T, proxy *proc, rc *rawConn, key, want string) {
+// cacheAnswers sends req through the proxy at addr until its front cache
+// answers it (tot_front_cache_hits grows), every reply being want, so
+// that the test knows the entry is in.
+func cacheAnswers(t *testing.T, addr string, rc *rawConn, req, want string) {
 	t.Helper()
 	eventually(t, 5*time.Second, func() error {
-		before := proxyCounter(t, proxy.Addr, "tot_front_cache_hits")
-		if got := rc.call("get " + key + "\r\n"); got != want {
-			t.Fatalf("get %s: %q, want %q", key, got, want)
+		before := proxyCounter(t, addr, "tot_front_cache_hits")
+		if got := rc.call(req); got != want {
+			t.Fatalf("%q: %q, want %q", req, got, want)
 		}
-		if proxyCounter(t, proxy.Addr, "tot_front_cache_hits") == before {
-			return fmt.Errorf("%s not answered from the cache yet", key)
+		if proxyCounter(t, addr, "tot_front_cache_hits") == before {
+			return fmt.Errorf("%q not answered from the cache yet", req)
 		}
 		return nil
 	})
@@ -47,7 +48,7 @@ func TestFrontCacheStaleness(t *testing.T) {
 			rc, direct := dial(t, proxy.Addr), dial(t, mc.Addr)
 			rc.expect("set yes1 7 0 3\r\nold\r\n", "STORED\r\n")
 			rc.expect("set yesno1 7 0 3\r\nold\r\n", "STORED\r\n")
-			cacheHolds(t, proxy, rc, "yes1", "VALUE yes1 7 3\r\nold\r\nEND\r\n")
+			cacheAnswers(t, proxy.Addr, rc, "get yes1\r\n", "VALUE yes1 7 3\r\nold\r\nEND\r\n")
 			direct.expect("set yes1 7 0 3\r\nnew\r\n", "STORED\r\n")
 			direct.expect("set yesno1 7 0 3\r\nnew\r\n", "STORED\r\n")
 			written := time.Now()
@@ -88,7 +89,7 @@ func TestFrontCacheInvalidation(t *testing.T) {
 		{"flush_all", "flush_all\r\n", "OK\r\n", ""},
 	} {
 		rc.expect("set yesk 0 0 1\r\nA\r\n", "STORED\r\n")
-		cacheHolds(t, proxy, rc, "yesk", "VALUE yesk 0 1\r\nA\r\nEND\r\n")
+		cacheAnswers(t, proxy.Addr, rc, "get yesk\r\n", "VALUE yesk 0 1\r\nA\r\nEND\r\n")
 		if c.want != "" {
 			rc.expect(c.send, c.want)
 		} else {
@@ -104,7 +105,7 @@ func TestFrontCacheInvalidation(t *testing.T) {
 	}
 	// A binary client's quiet set drops the key for the text clients.
 	rc.expect("set yesk 0 0 1\r\nA\r\n", "STORED\r\n")
-	cacheHolds(t, proxy, rc, "yesk", "VALUE yesk 0 1\r\nA\r\nEND\r\n")
+	cacheAnswers(t, proxy.Addr, rc, "get yesk\r\n", "VALUE yesk 0 1\r\nA\r\nEND\r\n")
 	bc := dialBinary(t, proxy.Addr)
 	bc.send(binReq(binproto.OpSetQ, "yesk", "Z", storeExtras(0, 0), 1), binReq(binproto.OpNoop, "", "", nil, 2))
 	bc.expect(binproto.OpNoop, binproto.StatusOK, 2)
@@ -114,16 +115,7 @@ func TestFrontCacheInvalidation(t *testing.T) {
 	// gets from the cache carries the server's CAS, as the server would.
 	rc.expect("set yesc 0 0 1\r\nC\r\n", "STORED\r\n")
 	fromServer := rc.call("gets yesc\r\n")
-	eventually(t, 5*time.Second, func() error {
-		before := proxyCounter(t, proxy.Addr, "tot_front_cache_hits")
-		if got := rc.call("gets yesc\r\n"); got != fromServer {
-			t.Fatalf("gets from the cache: %q, the server said %q", got, fromServer)
-		}
-		if proxyCounter(t, proxy.Addr, "tot_front_cache_hits") == before {
-			return fmt.Errorf("gets not answered from the cache yet")
-		}
-		return nil
-	})
+	cacheAnswers(t, proxy.Addr, rc, "gets yesc\r\n", fromServer)
 }
 
 // TestFrontCacheReadYourWrites: while other clients keep reading two hot

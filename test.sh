@@ -3,8 +3,9 @@
 # installs, from Debian's packages, the real programs the tests drive when
 # they are missing: memcached (the backend), libmemcached-tools
 # (memccapable), nutcracker (twemproxy, for bench/run.sh), sasl2-bin
-# (saslpasswd2, for memcached with SASL) and prometheus (promtool, which
-# checks moxi's /metrics).
+# (saslpasswd2, for memcached with SASL), prometheus (promtool, which
+# checks moxi's /metrics) and chromium (headless, which renders the
+# status page).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -15,6 +16,7 @@ command -v memccapable >/dev/null || need+=(libmemcached-tools)
 command -v nutcracker >/dev/null || need+=(nutcracker)
 command -v saslpasswd2 >/dev/null || need+=(sasl2-bin libsasl2-modules)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

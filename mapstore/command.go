@@ -54,6 +54,13 @@ type ConfigEntry struct {
 	Section int    `json:"section"` // which -z section (';'-separated), from 0
 	Origin  string `json:"origin"`  // the URL or file path the bytes came from
 	Body    []byte `json:"body"`    // the source's exact bytes (base64 in JSON)
+	// ProposedAt is the leader's wall clock, in Unix nanoseconds, when it
+	// proposed the entry: each node subtracts it from its own clock when it
+	// applies the map, which is the fleet's propagation lag. It is for
+	// metrics only and never compared, so Apply stays deterministic. 0 (an
+	// entry from a moxi before the stamp) means unknown; omitempty keeps
+	// such entries' bytes exactly as that moxi wrote them.
+	ProposedAt int64 `json:"proposed_at,omitempty"`
 }
 
 // EncodeSetSource returns the log entry for CmdSetSource. The encoding is

@@ -66,6 +66,7 @@ type Map struct {
 	HasPassword bool
 
 	locate func(key []byte) int
+	ring   *ketamaRing // the continuum of a ketama map of two or more servers; nil otherwise
 	vb     *vbTable   // nil unless Dist == VBucket
 	nodes  []NodeInfo // nil, or one per server, from the config's nodes[]
 }

@@ -181,7 +181,8 @@ func newServerListMap(servers []Server, dist Distribution) (*Map, error) {
 	case dist == Modula:
 		m.locate = modula{n: uint32(len(own))}.locate
 	default:
-		m.locate = newKetamaRing(own, dist == KetamaWeighted).locate
+		m.ring = newKetamaRing(own, dist == KetamaWeighted)
+		m.locate = m.ring.locate
 	}
 	return m, nil
 }

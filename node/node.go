@@ -25,6 +25,11 @@ type proxyServer interface {
 	// for /metrics
 	EachCounter(fn func(proxycore.CounterSample))
 	EachMap(fn func(proxycore.MapSample))
+	EachCommand(fn func(proxycore.CommandSample))
+	EachLatency(fn func(proxycore.LatencySample))
+	EachServer(fn func(proxycore.ServerSample))
+	EachFrontCache(fn func(proxycore.FrontCacheSample))
+	EachKeyStat(n int, fn func(proxycore.KeyStatSample))
 	DropShared(port int, bucket string, key []byte)
 }
 
@@ -46,6 +51,8 @@ type Node struct {
 	level    *slog.LevelVar
 	fleet    *fleet       // nil for a standalone proxy
 	own      FleetOptions // moxi's own -Z keys: admin_listen, admin_pprof, log_format, cluster_*
+	streams  streamMeter  // the REST config streams this node runs, for /metrics
+	clock    mapClock     // standalone: when each bucket's map was applied, for /metrics
 }
 
 // New validates opts and builds the proxy and built-in server without
@@ -94,6 +101,7 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 		}
 		n.proxy = ps
 		n.connectPools(ps)
+		n.noteStaticMaps(time.Now())
 	}
 	if n.runsMemServer() {
 		n.mem = n.newMemServer()

@@ -2,6 +2,7 @@ package proxycore
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,11 +13,15 @@ import (
 // bucket is the running state of one proxied bucket: its behavior, its
 // statistics, its concurrency limit and the servers of its current map.
 type bucket struct {
-	cfg    Bucket
-	beh    *Behavior
-	stats  counters
-	sem    chan struct{} // downstream_max tokens; nil means unlimited
-	logger *slog.Logger
+	cfg   Bucket
+	beh   *Behavior
+	stats counters
+	cmds  commandCounts // moxi_commands_total
+	// latency is the request latency histogram of requests a server or
+	// the front cache answered.
+	latency latencyHist
+	sem     chan struct{} // downstream_max tokens; nil means unlimited
+	logger  *slog.Logger
 
 	isNull bool     // the NULL bucket: proxied commands are refused
 	pool   *poolMap // a pool's bucket: its map, set by ApplyPool
@@ -75,7 +80,8 @@ func (b *bucket) routing() *routing {
 	}
 	old := b.route.Swap(rt)
 	if old != nil && b.fc != nil {
-		b.fc.dropAll(false) // keys may have moved to other servers; each node sees the map
+		// Each node sees the map, so this is not told to the fleet.
+		b.fc.dropMoved(movedDownstreams(old, rt))
 	}
 	b.drainLeavers(rt)
 	return rt
@@ -101,6 +107,7 @@ func (b *bucket) drainLeavers(rt *routing) {
 // retire closes a server's connections once requests in flight on them
 // have had downstream_timeout (or 5 s) to finish.
 func (b *bucket) retire(s *downstream) {
+	s.cacheGen.Add(1) // its front cache entries go with it
 	grace := b.beh.DownstreamTimeout
 	if grace <= 0 {
 		grace = 5 * time.Second
@@ -159,6 +166,9 @@ func (b *bucket) close() {
 	for _, s := range b.byAdr {
 		s.close()
 	}
+	if b.fc != nil {
+		b.fc.c.Close() // its goroutines end; a closed cache misses and keeps nothing
+	}
 }
 
 // mapCredentials is the SASL login for a map's servers: a bucket config
@@ -173,4 +183,24 @@ func mapCredentials(m *mapstore.Map, beh *Behavior) (usr, pwd string) {
 		pwd = m.Password
 	}
 	return usr, pwd
+}
+
+// movedDownstreams returns the servers, of the old routing or the new,
+// whose keys moved between their maps (mapstore.MovedServers).
+func movedDownstreams(old, cur *routing) []*downstream {
+	addrs := mapstore.MovedServers(old.m, cur.m)
+	if len(addrs) == 0 {
+		return nil
+	}
+	var out []*downstream
+	seen := map[*downstream]bool{}
+	for _, rt := range []*routing{old, cur} {
+		for _, s := range rt.servers {
+			if !seen[s] && slices.Contains(addrs, s.addr) {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -196,6 +196,7 @@ func (cc *clientConn) retire(r *request) {
 	if r.b != nil {
 		r.learnValues()
 		r.noteKeyStats()
+		r.countCommand()
 	}
 	r.b.noteDone(r)
 	cc.discharge(r)
@@ -270,9 +271,13 @@ func valueKeys(cmd *ascii.Request) int32 {
 // noteDone records a finished request's latency.
 func (b *bucket) noteDone(r *request) {
 	if len(r.ops) == 0 {
+		if r.fromCache {
+			b.latency.observe(time.Since(r.started))
+		}
 		return
 	}
 	took := time.Since(r.started)
+	b.latency.observe(took)
 	b.stats.inc(totCmdCount)
 	b.stats.add(totCmdTime, uint64(took/time.Microsecond))
 	if b.beh.TimeStats {

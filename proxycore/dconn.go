@@ -127,6 +127,7 @@ func (d *dconn) run() {
 	if !dead {
 		d.conn = c
 		s.stats.inc(numDownstreamConn) // kill decrements it
+		s.ss.conns.Add(1)
 	}
 	d.mu.Unlock()
 	if dead { // killed while connecting
@@ -258,6 +259,7 @@ func (d *dconn) kill(cause opStatus) {
 	if c != nil {
 		_ = c.Close()
 		d.srv.stats.dec(numDownstreamConn)
+		d.srv.ss.conns.Add(-1)
 	}
 	d.srv.drop(d)
 	if cause == opConnectFailed {

@@ -66,7 +66,7 @@ func (r *request) refuse(st binproto.Status, line string) {
 // setRefusal makes refuse's reply without completing r, for a request
 // that forward's dispatch guard will complete.
 func (r *request) setRefusal(st binproto.Status, line string) {
-	r.form = formOwn
+	r.form, r.refused = formOwn, true
 	if !r.binary {
 		r.reply = append(r.reply, line...)
 		return
@@ -127,6 +127,9 @@ func (cc *clientConn) forward(r *request, send func(*request, *routing)) {
 // forwardKey sends a single-key command to the key's server.
 func (cc *clientConn) forwardKey(r *request, rt *routing) {
 	cmd := &r.cmd
+	if r.answerMetaFromCache() {
+		return
+	}
 	idx, vb := rt.locate(cmd.Key)
 	if idx < 0 {
 		r.noServer()

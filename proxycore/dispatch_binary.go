@@ -58,6 +58,9 @@ func (r *request) localReply(st binproto.Status, value []byte) {
 // forwardKeyB2B sends a keyed binary request to its server byte for byte;
 // the reply comes back byte for byte, opaque and CAS included.
 func (cc *clientConn) forwardKeyB2B(r *request, rt *routing) {
+	if r.answerBinaryFromCache() {
+		return
+	}
 	idx, vb := rt.locate(r.bin.Key)
 	if idx < 0 {
 		r.noServer()
@@ -101,6 +104,9 @@ func (cc *clientConn) forwardGroupB2B(r *request, rt *routing) {
 	targets := r.targets[:0]
 	vbMode := rt.m.IsVBucket()
 	for i := range r.packets {
+		if r.groupFromCache(i) {
+			continue
+		}
 		gp := &r.packets[i]
 		si, vb := rt.locate(r.raw[gp.keyOff:gp.keyEnd])
 		if si < 0 {

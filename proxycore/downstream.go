@@ -18,14 +18,19 @@ import (
 // connection opened on first use, plus the error count that blacklists
 // the server after repeated failures.
 type downstream struct {
-	addr   string // host:port to dial
-	host   string // host as configured, cut at the first ':', for replies
-	codec  codec  // the protocol its connections speak
-	usr    string // SASL PLAIN login for new connections; "" for none
-	pwd    string
-	beh    *Behavior
-	stats  *counters
-	logger *slog.Logger
+	addr  string // host:port to dial
+	host  string // host as configured, cut at the first ':', for replies
+	codec codec  // the protocol its connections speak
+	usr   string // SASL PLAIN login for new connections; "" for none
+	pwd   string
+	beh   *Behavior
+	stats *counters
+	ss    *serverStats // this server's own, shared with its text twin
+	// cacheGen moves on when a new map moves keys to or from the server:
+	// front cache entries it sent before are no longer served. Shared
+	// with its text twin.
+	cacheGen *atomic.Uint64
+	logger   *slog.Logger
 
 	mu    sync.Mutex
 	slots []atomic.Pointer[dconn] // stored under mu, loaded without it
@@ -38,15 +43,17 @@ type downstream struct {
 
 func newDownstream(s mapstore.Server, beh *Behavior, stats *counters, lg *slog.Logger) *downstream {
 	return &downstream{
-		usr:    beh.Usr,
-		pwd:    beh.Pwd,
-		addr:   net.JoinHostPort(s.Host, strconv.Itoa(s.Port)),
-		host:   hostForReply(s.Host),
-		codec:  codecFor(beh.DownstreamProtocol),
-		beh:    beh,
-		stats:  stats,
-		logger: lg,
-		slots:  make([]atomic.Pointer[dconn], connSlots(beh.DownstreamConnMax, runtime.GOMAXPROCS(0))),
+		usr:      beh.Usr,
+		pwd:      beh.Pwd,
+		addr:     net.JoinHostPort(s.Host, strconv.Itoa(s.Port)),
+		host:     hostForReply(s.Host),
+		codec:    codecFor(beh.DownstreamProtocol),
+		beh:      beh,
+		stats:    stats,
+		ss:       new(serverStats),
+		cacheGen: new(atomic.Uint64),
+		logger:   lg,
+		slots:    make([]atomic.Pointer[dconn], connSlots(beh.DownstreamConnMax, runtime.GOMAXPROCS(0))),
 	}
 }
 
@@ -101,6 +108,7 @@ func (s *downstream) queue(o *op) *dconn {
 		d, ok := s.pick(i)
 		if !ok {
 			s.stats.inc(totDownstreamConnectInterval)
+			s.ss.refused.Add(1)
 			o.status = opConnectFailed
 			o.parent.opDone(o)
 			return nil
@@ -175,7 +183,7 @@ func (s *downstream) textTwin() *downstream {
 	defer s.mu.Unlock()
 	if s.text == nil {
 		s.text = &downstream{addr: s.addr, host: s.host, usr: s.usr, pwd: s.pwd, beh: s.beh, codec: textCodec{},
-			stats: s.stats, logger: s.logger, slots: make([]atomic.Pointer[dconn], len(s.slots)),
+			stats: s.stats, ss: s.ss, cacheGen: s.cacheGen, logger: s.logger, slots: make([]atomic.Pointer[dconn], len(s.slots)),
 			closed: s.closed}
 	}
 	return s.text

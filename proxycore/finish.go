@@ -40,7 +40,7 @@ func (r *request) writeReply(w *bufio.Writer) {
 	case formOwn:
 		_, _ = w.Write(r.reply)
 	case formBinary:
-		if len(r.ops) > 0 {
+		if len(r.ops) > 0 || r.quiet > 0 {
 			r.writeBinary(w)
 		}
 	case formValues:

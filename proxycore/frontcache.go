@@ -1,8 +1,6 @@
 package proxycore
 
 import (
-	"bytes"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -39,11 +37,15 @@ type frontCache struct {
 	spec, unspec string
 }
 
-// cachedValue is an item as a get reply carried it.
+// cachedValue is an item as a server's reply carried it, with the
+// server it came from and that server's cache generation then: an entry
+// whose server has moved keys since (a new map) is not served.
 type cachedValue struct {
-	flags []byte // the flags token, as the server wrote it
-	cas   []byte // the cas token of a gets reply; nil from a get
+	flags []byte // the flags token in decimal, as text replies carry it
+	cas   []byte // the cas in decimal; nil when the reply carried none (get)
 	data  []byte
+	owner *downstream
+	gen   uint64
 }
 
 // newFrontCache returns the bucket's cache, or nil when it is off.
@@ -56,7 +58,7 @@ func newFrontCache(beh *Behavior, stats *counters) *frontCache {
 		maxBytes = DefaultFrontCacheBytes
 	}
 	c, err := ristretto.NewCache(&ristretto.Config[string, cachedValue]{
-		NumCounters: int64(10 * beh.FrontCacheMax), MaxCost: maxBytes, BufferItems: 64,
+		NumCounters: int64(10 * beh.FrontCacheMax), MaxCost: maxBytes, BufferItems: 64, Metrics: true,
 	})
 	if err != nil {
 		return nil // only for a bad config, which the checks above exclude
@@ -72,48 +74,51 @@ func (f *frontCache) cacheable(key []byte) bool {
 	return hasAnyPrefix(key, f.spec) && !hasAnyPrefix(key, f.unspec)
 }
 
+// get returns key's entry when the cache holds it for a reply that
+// needs a cas (withCas) or not, counting the hit or miss.
+func (f *frontCache) get(key []byte, withCas bool) (cachedValue, bool) {
+	if !f.cacheable(key) {
+		return cachedValue{}, false
+	}
+	v, ok := f.c.Get(string(key))
+	if !ok || (withCas && v.cas == nil) || v.owner.cacheGen.Load() != v.gen {
+		f.stats.inc(totFrontCacheMisses)
+		return cachedValue{}, false
+	}
+	f.stats.inc(totFrontCacheHits)
+	return v, true
+}
+
 // lookup returns the VALUE block a get (or, withCas, a gets) of key
 // would get, when the cache holds it.
 func (f *frontCache) lookup(key []byte, withCas bool) ([]byte, bool) {
-	if !f.cacheable(key) {
+	v, ok := f.get(key, withCas)
+	if !ok {
 		return nil, false
 	}
-	v, ok := f.c.Get(string(key))
-	if !ok || (withCas && v.cas == nil) {
-		f.stats.inc(totFrontCacheMisses)
-		return nil, false
-	}
-	f.stats.inc(totFrontCacheHits)
 	return v.block(key, withCas), true
 }
 
-// block renders v as the VALUE block memcached sends.
-func (v cachedValue) block(key []byte, withCas bool) []byte {
-	b := make([]byte, 0, len(key)+len(v.data)+48)
-	b = append(append(append(b, "VALUE "...), key...), ' ')
-	b = append(append(b, v.flags...), ' ')
-	b = strconv.AppendInt(b, int64(len(v.data)), 10)
-	if withCas {
-		b = append(append(b, ' '), v.cas...)
-	}
-	b = append(append(append(b, "\r\n"...), v.data...), "\r\n"...)
-	return b
-}
-
-// learn adds the value of a VALUE block (add-only, as the original) when
-// nothing was dropped since epoch.
-func (f *frontCache) learn(key, block []byte, epoch uint64) {
+// learnBlock adds the value of a VALUE block that owner sent.
+func (f *frontCache) learnBlock(key, block []byte, owner *downstream, epoch uint64) {
 	if !f.cacheable(key) || f.epoch.Load() != epoch {
 		return
 	}
-	v, ok := parseValueBlock(block)
-	if !ok {
+	if v, ok := parseValueBlock(block); ok {
+		f.learn(key, v, owner, epoch)
+	}
+}
+
+// learn adds v, which owner sent, when nothing was dropped since epoch.
+// It adds only (as the original), except that an entry with a cas
+// replaces one without: a gets, a meta get with c and binary clients
+// need the cas.
+func (f *frontCache) learn(key []byte, v cachedValue, owner *downstream, epoch uint64) {
+	if old, have := f.c.Get(string(key)); have && (old.cas != nil || v.cas == nil) && old.gen == old.owner.cacheGen.Load() {
 		return
 	}
-	if _, have := f.c.Get(string(key)); have {
-		return
-	}
-	cost := int64(len(key) + len(v.data) + len(v.flags) + len(v.cas) + 64)
+	v.owner, v.gen = owner, owner.cacheGen.Load()
+	cost := int64(len(key) + len(v.data) + len(v.flags) + len(v.cas) + 96)
 	f.learnMu.RLock()
 	defer f.learnMu.RUnlock()
 	if f.epoch.Load() == epoch && f.c.SetWithTTL(string(key), v, cost, f.beh.FrontCacheLifespan) {
@@ -148,59 +153,23 @@ func (f *frontCache) dropAll(share bool) {
 	f.c.Clear()
 }
 
+// dropMoved forgets the entries of servers whose keys moved (a new
+// map): their generation moves on, so their entries no longer serve,
+// and the epoch too, so gets in flight under the old map learn nothing.
+func (f *frontCache) dropMoved(servers []*downstream) {
+	if len(servers) == 0 {
+		return
+	}
+	f.bumpEpoch()
+	for _, s := range servers {
+		s.cacheGen.Add(1)
+	}
+}
+
 func (f *frontCache) bumpEpoch() {
 	f.learnMu.Lock()
 	f.epoch.Add(1)
 	f.learnMu.Unlock()
-}
-
-// parseValueBlock splits "VALUE key flags bytes [cas]\r\ndata\r\n",
-// copying what it keeps.
-func parseValueBlock(b []byte) (cachedValue, bool) {
-	nl := bytes.IndexByte(b, '\n')
-	if nl < 1 || !bytes.HasSuffix(b, []byte("\r\n")) {
-		return cachedValue{}, false
-	}
-	f := bytes.Fields(b[:nl-1])
-	if len(f) < 4 || string(f[0]) != "VALUE" {
-		return cachedValue{}, false
-	}
-	n, ok := ascii.ParseUint64(f[3])
-	data := b[nl+1 : len(b)-2]
-	if !ok || uint64(len(data)) != n {
-		return cachedValue{}, false
-	}
-	v := cachedValue{flags: bytes.Clone(f[2]), data: bytes.Clone(data)}
-	if len(f) > 4 {
-		v.cas = bytes.Clone(f[4])
-	}
-	return v, true
-}
-
-// frontCacheFor returns the cache a text get or gets reads and learns
-// through, noting the epoch its replies must still be in; nil for other
-// requests (gat and gats change the item's TTL at the server).
-func (r *request) frontCacheFor() *frontCache {
-	fc := r.b.fc
-	if fc == nil || r.binary || (r.cmd.Op != ascii.OpGet && r.cmd.Op != ascii.OpGets) {
-		return nil
-	}
-	r.cacheEpoch = fc.epoch.Load()
-	return fc
-}
-
-// learnValues adds a finished get's values to the front cache.
-func (r *request) learnValues() {
-	fc := r.b.fc
-	if fc == nil || r.binary || (r.cmd.Op != ascii.OpGet && r.cmd.Op != ascii.OpGets) {
-		return
-	}
-	for i := range r.slots {
-		s := &r.slots[i]
-		if s.cached == nil && s.op != nil && s.op.status == opOK {
-			fc.learn(s.key, s.valueBlock(), r.cacheEpoch)
-		}
-	}
 }
 
 // forgetText drops what a text command may change: the keys of every
@@ -289,4 +258,15 @@ func (s *Server) shareDrops(b *bucket) {
 	}
 	port, name, onDrop := b.cfg.Port, b.cfg.Name, s.deps.OnDrop
 	b.fc.share = func(key []byte) { onDrop(port, name, key) }
+}
+
+// sample reads the cache's figures for an exporter.
+func (f *frontCache) sample(port int, bucket string) FrontCacheSample {
+	m := f.c.Metrics
+	return FrontCacheSample{
+		Port: port, Bucket: bucket,
+		Hits: f.stats.get(totFrontCacheHits), Misses: f.stats.get(totFrontCacheMisses),
+		Adds: f.stats.get(totFrontCacheAdds), Evictions: m.KeysEvicted(),
+		Bytes: uint64(max(f.c.MaxCost()-f.c.RemainingCost(), 0)),
+	}
 }

@@ -98,6 +98,19 @@ const maxKeyStatsShown = 100
 // write appends the busiest keys (by gets, then sets) as
 // "<prefix>keystats:<key>:<count> N" lines.
 func (k *keyStats) write(w *statWriter, prefix string) {
+	now := time.Now()
+	for _, ks := range k.top(maxKeyStatsShown) {
+		p := prefix + "keystats:" + ks.key + ":"
+		w.statUint(p+"gets", ks.gets)
+		w.statUint(p+"hits", ks.hits)
+		w.statUint(p+"misses", ks.misses)
+		w.statUint(p+"sets", ks.sets)
+		w.stat(p+"age_ms", strconv.FormatInt(now.Sub(ks.added).Milliseconds(), 10))
+	}
+}
+
+// top returns the n busiest keys' counts, by gets, then sets, then key.
+func (k *keyStats) top(n int) []keyStat {
 	k.mu.Lock()
 	all := make([]keyStat, 0, len(k.m))
 	for _, e := range k.m {
@@ -113,15 +126,7 @@ func (k *keyStats) write(w *statWriter, prefix string) {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	now := time.Now()
-	for _, ks := range all[:min(len(all), maxKeyStatsShown)] {
-		p := prefix + "keystats:" + ks.key + ":"
-		w.statUint(p+"gets", ks.gets)
-		w.statUint(p+"hits", ks.hits)
-		w.statUint(p+"misses", ks.misses)
-		w.statUint(p+"sets", ks.sets)
-		w.stat(p+"age_ms", strconv.FormatInt(now.Sub(ks.added).Milliseconds(), 10))
-	}
+	return all[:min(len(all), n)]
 }
 
 // mayChange reports whether a text command with a key may change it.

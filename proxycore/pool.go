@@ -77,6 +77,9 @@ func (b *bucket) shutdown() {
 		b.retire(srv)
 	}
 	b.route.Store(nil)
+	if b.fc != nil {
+		b.fc.dropAll(false) // its memory goes now; the bucket may come back
+	}
 	b.logger.Info("bucket shut down: the config no longer names it")
 }
 

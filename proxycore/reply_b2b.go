@@ -40,7 +40,17 @@ func (r *request) writeGroup(w *bufio.Writer) {
 	}
 	for _, o := range r.ops {
 		if o.status == opOK {
-			eachPacket(withoutFence(o.reply), func(_ *binproto.Packet, raw []byte) { place(raw) })
+			eachPacket(withoutFence(o.reply), func(_ *binproto.Packet, raw []byte) {
+				if i := binary.BigEndian.Uint32(raw[12:]); int(i) < n {
+					r.learnPacket(int(i), raw, o.server)
+				}
+				place(raw)
+			})
+		}
+	}
+	for i := range r.packets {
+		if gp := &r.packets[i]; gp.cachedEnd > 0 {
+			place(r.cachedPkts[gp.cachedOff:gp.cachedEnd])
 		}
 	}
 	r.placeFailures(place)

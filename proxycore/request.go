@@ -43,6 +43,8 @@ type request struct {
 	packets []groupPacket
 	byIndex [][]byte // writeGroup's responses by packet index, reused
 	errPkts []byte   // writeGroup's error responses for failed servers, reused
+	// cachedPkts holds the front cache's responses to a group's gets.
+	cachedPkts []byte
 
 	form replyForm // what writeReply sends: set at dispatch, formOwn once the proxy builds the reply
 
@@ -53,8 +55,11 @@ type request struct {
 
 	reply  []byte // a reply built by the proxy itself
 	silent bool   // noreply: nothing goes to the client
-	close  bool   // close the client connection after this reply
-	done   chan struct{}
+	// refused: the proxy answered an error without a server's answer
+	// (moxi_commands_total's error); fromCache: the front cache answered.
+	refused, fromCache bool
+	close              bool // close the client connection after this reply
+	done               chan struct{}
 
 	ops      []*op
 	left     atomic.Int32 // ops not finished yet
@@ -106,11 +111,15 @@ func putRequest(r *request) {
 	r.reply = r.reply[:0]
 	r.silent, r.close, r.heldSem = false, false, false
 	r.viaText, r.counted, r.detached = false, false, false
+	r.refused, r.fromCache = false, false
 	r.replyKeys, r.charged = 0, 0
 	r.binary, r.form, r.quiet, r.b, r.rt = false, formLine, 0, nil, nil
 	r.packets = r.packets[:0]
 	clear(r.byIndex)
-	r.byIndex, r.errPkts = r.byIndex[:0], r.errPkts[:0]
+	r.byIndex, r.errPkts, r.cachedPkts = r.byIndex[:0], r.errPkts[:0], r.cachedPkts[:0]
+	if cap(r.cachedPkts) > maxKeptBuffer {
+		r.cachedPkts = nil
+	}
 	if cap(r.raw) > maxKeptBuffer {
 		r.raw = nil
 	}
@@ -157,6 +166,9 @@ func (r *request) complete() {
 
 // opDone is called once per op, from whichever goroutine finished it.
 func (r *request) opDone(o *op) {
+	if o.server != nil {
+		o.server.ss.noteOp(o)
+	}
 	if r.retryNotMyVBucket(o) {
 		return
 	}

@@ -20,6 +20,9 @@ type groupPacket struct {
 	keyOff, keyEnd int32  // where its key sits in r.raw
 	opaque         uint32 // the client's opaque
 	vb             uint16 // the vBucket it was sent for (vBucket maps)
+	// cachedOff:cachedEnd is its response in r.cachedPkts when the front
+	// cache answered it; cachedEnd is 0 otherwise.
+	cachedOff, cachedEnd int32
 }
 
 // retryGroupNotMyVBucket takes out of a fenced group reply the responses

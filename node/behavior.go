@@ -64,6 +64,7 @@ func behaviorKeys() []behaviorKey {
 		{[]string{"port_listen"}, func(b *B) behaviorValue { return uintValue{&b.PortListen} }},
 		{[]string{"default_bucket_name"}, func(b *B) behaviorValue { return stringValue{p: &b.DefaultBucketName} }},
 		{[]string{"client_max_pending_bytes"}, func(b *B) behaviorValue { return uintValue{&b.ClientMaxPendingBytes} }},
+		{[]string{"client_idle_timeout"}, func(b *B) behaviorValue { return msValue{&b.ClientIdleTimeout} }},
 	}
 }
 

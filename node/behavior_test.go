@@ -177,14 +177,14 @@ func TestBehaviorPairsShowsDefaults(t *testing.T) {
 		"cycle": "200", "downstream_max": "1024", "downstream_protocol": "binary",
 		"downstream_timeout": "5000", "time_stats": "0", "port_listen": "11211",
 		"default_bucket_name": proxycore.FirstBucket, "client_max_pending_bytes": "4194304",
-		"front_cache_bytes": "67108864",
+		"front_cache_bytes": "67108864", "client_idle_timeout": "0",
 	} {
 		if got[k] != want {
 			t.Errorf("%s = %q, want %q", k, got[k], want)
 		}
 	}
-	if len(pairs) != 33 {
-		t.Errorf("got %d keys, want 33", len(pairs))
+	if len(pairs) != 34 {
+		t.Errorf("got %d keys, want 34", len(pairs))
 	}
 	if a := BehaviorAliases("downstream_timeout"); len(a) != 2 || a[0] != "timeout" {
 		t.Errorf("aliases = %v", a)

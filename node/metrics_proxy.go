@@ -31,6 +31,9 @@ func collectData(ch chan<- prometheus.Metric, ps proxyServer) {
 	ps.EachLatency(func(s proxycore.LatencySample) {
 		ch <- constHistogram(lat, s.Latency, strconv.Itoa(s.Port), s.Bucket)
 	})
+	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("moxi_rejected_connections_total",
+		"Client connections refused over -c (memcached's rejected_connections).", nil, nil),
+		prometheus.CounterValue, float64(ps.RejectedConns()))
 	collectServers(ch, ps)
 	collectFrontCaches(ch, ps)
 	collectKeyStats(ch, ps)

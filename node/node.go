@@ -30,6 +30,7 @@ type proxyServer interface {
 	EachServer(fn func(proxycore.ServerSample))
 	EachFrontCache(fn func(proxycore.FrontCacheSample))
 	EachKeyStat(n int, fn func(proxycore.KeyStatSample))
+	RejectedConns() uint64
 	DropShared(port int, bucket string, key []byte)
 }
 
@@ -181,6 +182,7 @@ func (n *Node) baseProxyConfig() (proxycore.Config, error) {
 		MaxItemSize: n.opts.MaxItemSize,
 		Protocol:    n.opts.Protocol,
 		Threads:     n.opts.Threads,
+		MaxConns:    n.opts.MaxConns,
 		ConfType:    "static",
 		Settings:    settingsPairs(n.opts),
 		// moxi's default_bucket_name: unset keeps clients on their

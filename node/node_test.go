@@ -201,9 +201,15 @@ type fakeProxy struct{ *fakeServer }
 
 func (f fakeProxy) Serve(port int, ln net.Listener) error { return f.ServePort(port, ln) }
 
-func (fakeProxy) EachCounter(func(proxycore.CounterSample)) {}
-func (fakeProxy) EachMap(func(proxycore.MapSample))         {}
-func (fakeProxy) DropShared(int, string, []byte)            {}
+func (fakeProxy) EachCounter(func(proxycore.CounterSample))       {}
+func (fakeProxy) EachMap(func(proxycore.MapSample))               {}
+func (fakeProxy) DropShared(int, string, []byte)                  {}
+func (fakeProxy) EachCommand(func(proxycore.CommandSample))       {}
+func (fakeProxy) EachLatency(func(proxycore.LatencySample))       {}
+func (fakeProxy) EachServer(func(proxycore.ServerSample))         {}
+func (fakeProxy) EachFrontCache(func(proxycore.FrontCacheSample)) {}
+func (fakeProxy) EachKeyStat(int, func(proxycore.KeyStatSample))  {}
+func (fakeProxy) RejectedConns() uint64                           { return 0 }
 
 func freePort(t *testing.T) int {
 	t.Helper()

@@ -28,7 +28,7 @@ type Options struct {
 	Backlog    int         // -b: stats only (Go sizes the listen queue itself)
 
 	Threads      int // -t: worker threads (>= 1); reported as -t+1 like the original
-	MaxConns     int // -c: stats only
+	MaxConns     int // -c: client connections open at once, past which memcached's refusal
 	ReqsPerEvent int // -R: stats only
 
 	MaxBytes        int64   // -m, in bytes (the flag is in megabytes)

@@ -42,6 +42,11 @@ type Behavior struct {
 	// held for one client before moxi stops reading its requests
 	// (client_budget.go); 0 means no bound.
 	ClientMaxPendingBytes int
+	// ClientIdleTimeout is client_idle_timeout: a client that has not
+	// sent a whole request this long after its previous one (idle, or
+	// sending slowly, or leaving half a request) is closed, as memcached's
+	// idle_timeout. 0, the default, never closes.
+	ClientIdleTimeout time.Duration
 }
 
 // FirstBucket is the default_bucket_name value meaning "the first bucket of

@@ -37,6 +37,9 @@ type clientConn struct {
 	pending atomic.Int32
 	budget  replyBudget     // bounds the reply bytes held for this client
 	ctx     context.Context // done on shutdown
+	// idle is client_idle_timeout: each request must be whole this long
+	// after the reader starts waiting for it (armIdle); 0 for never.
+	idle time.Duration
 	// dead is set once moxi has closed the connection: replies are
 	// dropped, and a reader waiting for budget gives up.
 	dead atomic.Bool
@@ -70,6 +73,8 @@ func (s *Server) serveClient(ctx context.Context, port int, listener *bucket, c 
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
 	defer stop()
 	cc.br = bufio.NewReaderSize(c, 16<<10)
+	cc.idle = b.beh.ClientIdleTimeout
+	cc.armIdle()
 	binary, ok := cc.detectProtocol()
 	if !ok {
 		return
@@ -108,6 +113,7 @@ func (cc *clientConn) detectProtocol() (binary, ok bool) {
 func (cc *clientConn) readLoop() {
 	for {
 		r := getRequest(cc)
+		cc.armIdle()
 		err := cc.rd.Next(&r.cmd)
 		if err != nil {
 			var pe *ascii.Error

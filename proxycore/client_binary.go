@@ -31,6 +31,7 @@ func (cc *clientConn) readLoopBinary() {
 		r := getRequest(cc)
 		r.binary, r.form = true, formBinary
 		var err error
+		cc.armIdle()
 		r.raw, err = rd.Next(&r.bin, r.raw)
 		if fc := cc.b.fc; err == nil && fc != nil {
 			fc.forgetBinary(&r.bin, false)

@@ -46,7 +46,9 @@ type Config struct {
 	MaxItemSize int    // -I
 	Protocol    string // -B: "auto", "ascii" or "binary"
 	Threads     int    // -t, reported in stats
-	ConfType    string // "static" or "dynamic", for stats proxy info
+	// MaxConns caps client connections (-c); 0 leaves them uncapped.
+	MaxConns int
+	ConfType string // "static" or "dynamic", for stats proxy info
 	// Settings are the memcached:settings:* pairs of stats proxy settings,
 	// in order, as the node computed them from its flags.
 	Settings [][2]string

@@ -26,6 +26,7 @@ func (cc *clientConn) forwardGet(r *request, rt *routing) {
 		if fc != nil {
 			if block, ok := fc.lookup(r.slots[i].key, cmd.Op == ascii.OpGets); ok {
 				r.slots[i].cached = block
+				r.fromCache = true
 				continue
 			}
 		}

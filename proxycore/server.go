@@ -52,9 +52,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := s.addBuckets(cfg.Buckets, cfg.Pools); err != nil {
 		return nil, err
 	}
-	s.net = &netserve.Server{Logger: deps.Logger}
+	s.net = &netserve.Server{Logger: deps.Logger, MaxConns: cfg.MaxConns, Reject: []byte(TooManyConns)}
 	return s, nil
 }
+
+// TooManyConns is memcached's answer to a connection over -c, sent
+// before it closes it.
+const TooManyConns = "ERROR Too many open connections\r\n"
+
+// RejectedConns is how many client connections -c turned away.
+func (s *Server) RejectedConns() uint64 { return s.net.Rejected() }
 
 // Serve accepts clients on ln for the bucket configured on port, until
 // Shutdown. It returns netserve.ErrServerClosed after Shutdown.

@@ -124,6 +124,7 @@ func (s *Server) statsStats(w *statWriter) {
 	w.statUint("memcached:stats:time", uint64(time.Now().Unix()))
 	w.stat("memcached:stats:version", s.cfg.Version)
 	w.statUint("memcached:stats:curr_connections", uint64(s.net.NumConns()))
+	w.statUint("memcached:stats:rejected_connections", s.net.Rejected())
 	w.stat("memcached:stats:threads", strconv.Itoa(s.cfg.Threads))
 	names := counterNames()
 	s.eachBucket(func(b *bucket) {
@@ -167,5 +168,6 @@ func (b *Behavior) writeStats(w *statWriter, p string) {
 	w.stat(p+"bucket", b.Bucket)
 	w.stat(p+"port_listen", strconv.Itoa(b.PortListen))
 	w.stat(p+"default_bucket_name", b.DefaultBucketName)
+	w.stat(p+"client_idle_timeout", ms(b.ClientIdleTimeout))
 	w.stat(p+"client_max_pending_bytes", strconv.Itoa(b.ClientMaxPendingBytes))
 }

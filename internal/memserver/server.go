@@ -76,7 +76,8 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, started: cfg.Clock()}
 	s.store = newStore(cfg.MaxBytes, cfg.NoEvict, cfg.Clock)
 	s.store.maxItem = int64(cfg.MaxItemSize)
-	s.ns = netserve.Server{Handler: s.serveConn, Logger: cfg.Logger}
+	s.ns = netserve.Server{Handler: s.serveConn, Logger: cfg.Logger, MaxConns: cfg.MaxConns,
+		Reject: []byte("ERROR Too many open connections\r\n")}
 	return s
 }
 

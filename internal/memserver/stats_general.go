@@ -29,7 +29,7 @@ func (s *Server) generalStats(sw *statWriter) {
 	curr := s.currConns.Load()
 	sw.i("curr_connections", curr)
 	sw.u("total_connections", s.totalConns.Load())
-	sw.u("rejected_connections", 0)
+	sw.u("rejected_connections", s.ns.Rejected())
 	sw.i("connection_structures", curr+1)
 	zeros(sw, "response_obj_oom", "response_obj_count", "response_obj_bytes", "read_buf_count",
 		"read_buf_bytes", "read_buf_bytes_free", "read_buf_oom", "reserved_fds")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -23,6 +24,15 @@ type Handler func(ctx context.Context, c net.Conn)
 type Server struct {
 	Handler Handler
 	Logger  *slog.Logger
+	// MaxConns caps the connections open at once, over every listener
+	// (memcached's -c); 0 leaves them uncapped. A connection accepted
+	// over the cap is sent Reject and closed at once, as memcached does,
+	// so a flood of clients cannot take the process's descriptors or
+	// memory.
+	MaxConns int
+	Reject   []byte
+
+	rejected atomic.Uint64
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -73,11 +83,15 @@ func (s *Server) ServeFunc(ln net.Listener, h Handler) error {
 			return err
 		}
 		backoff = 0
-		if !s.track(c) {
+		switch s.track(c) {
+		case tracked:
+			go s.serveConn(c, h)
+		case overCap:
+			s.reject(c)
+		default:
 			_ = c.Close()
 			return ErrServerClosed
 		}
-		go s.serveConn(c, h)
 	}
 }
 
@@ -94,20 +108,49 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
+type trackResult int
+
+const (
+	tracked trackResult = iota
+	overCap
+	closed
+)
+
 // track registers c and counts its handler in wg. Both happen under mu
 // and only while the server is open, so every wg.Add happens before
 // Shutdown's wg.Wait: Add racing a Wait on a zero counter is a misuse the
 // race detector reports.
-func (s *Server) track(c net.Conn) bool {
+func (s *Server) track(c net.Conn) trackResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	switch {
+	case s.closed:
+		return closed
+	case s.MaxConns > 0 && len(s.conns) >= s.MaxConns:
+		return overCap
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
-	return true
+	return tracked
 }
+
+// rejectWriteTimeout bounds the write of Reject: the accept loop does it
+// itself, so a client that does not read cannot hold it up (a fresh
+// socket's buffer takes the few bytes at once anyway).
+const rejectWriteTimeout = 100 * time.Millisecond
+
+// reject answers a connection over the cap with Reject and closes it.
+func (s *Server) reject(c net.Conn) {
+	s.rejected.Add(1)
+	if len(s.Reject) > 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(rejectWriteTimeout))
+		_, _ = c.Write(s.Reject)
+	}
+	_ = c.Close()
+}
+
+// Rejected returns how many connections were refused over MaxConns.
+func (s *Server) Rejected() uint64 { return s.rejected.Load() }
 
 func (s *Server) serveConn(c net.Conn, h Handler) {
 	defer s.wg.Done()

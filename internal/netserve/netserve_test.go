@@ -86,3 +86,53 @@ func TestPanicIsContained(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxConns: with MaxConns 2, a third connection gets Reject and is
+// closed and counted; once one of the two closes, a new one is served.
+func TestMaxConns(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxConns: 2,
+		Reject: []byte("ERROR Too many open connections\r\n"),
+		Handler: func(ctx context.Context, c net.Conn) {
+			_, _ = c.Write([]byte("hi"))
+			_, _ = c.Read(make([]byte, 1)) // until the client closes
+		}}
+	go func() { _ = s.Serve(ln) }()
+	defer s.Shutdown(context.Background())
+	dialRead := func(n int) (net.Conn, string) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(io.LimitReader(c, int64(n)))
+		return c, string(b)
+	}
+	a, got := dialRead(2)
+	b, got2 := dialRead(2)
+	if got != "hi" || got2 != "hi" {
+		t.Fatalf("first two read %q, %q", got, got2)
+	}
+	c, got := dialRead(100)
+	if got != "ERROR Too many open connections\r\n" {
+		t.Fatalf("third read %q (then closed), want the rejection", got)
+	}
+	c.Close()
+	if s.Rejected() != 1 {
+		t.Fatalf("Rejected = %d, want 1", s.Rejected())
+	}
+	a.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.NumConns() != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	d, got := dialRead(2)
+	if got != "hi" {
+		t.Fatalf("after a close, a new connection read %q", got)
+	}
+	b.Close()
+	d.Close()
+}

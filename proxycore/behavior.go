@@ -1,6 +1,9 @@
 package proxycore
 
-import "time"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // Behavior is the proxy's tunables, the -Z keys of the original moxi. Times
 // are durations here; on the command line they are milliseconds and 0 means
@@ -47,6 +50,10 @@ type Behavior struct {
 	// sending slowly, or leaving half a request) is closed, as memcached's
 	// idle_timeout. 0, the default, never closes.
 	ClientIdleTimeout time.Duration
+	// DownstreamTLS, when set, is the TLS client configuration of every
+	// server connection (-Z downstream_tls=1 and its files); the node
+	// builds it once. Its ServerName, when empty, is the server's host.
+	DownstreamTLS *tls.Config
 }
 
 // FirstBucket is the default_bucket_name value meaning "the first bucket of

@@ -104,11 +104,18 @@ func (d *dconn) run() {
 		d.kill(opConnectFailed)
 		return
 	}
-	if s.beh.TimeStats {
-		s.stats.connect.add(time.Since(dialed))
-	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+	}
+	if c, err = s.secure(c, dialed); err != nil {
+		s.stats.inc(totDownstreamConnectFailed)
+		s.logger.Warn("downstream TLS handshake failed", "server", s.addr, "err", err)
+		s.noteError()
+		d.kill(opConnectFailed)
+		return
+	}
+	if s.beh.TimeStats {
+		s.stats.connect.add(time.Since(dialed))
 	}
 	pr := &progressReader{d: d, c: c}
 	br := bufio.NewReaderSize(pr, 32<<10)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/moxifleet/moxi/mapstore"
 )
 
 // statsProxy answers "stats proxy [sub]" from the proxy's own state: info,
@@ -55,7 +57,7 @@ func (s *Server) statsProxy(dst []byte, args [][]byte) []byte {
 			if rt := b.routing(); rt != nil {
 				// One line: a multi-line JSON config would end the
 				// STAT line early.
-				w.stat(b.prefix()+"config", strings.Join(strings.Fields(rt.m.Source), " "))
+				w.stat(b.prefix()+"config", strings.Join(strings.Fields(mapstore.RedactConfig(rt.m.Source)), " "))
 				w.statUint(b.prefix()+"config_version", rt.m.Version)
 			}
 		})
@@ -106,7 +108,7 @@ func (s *Server) statsInfo(w *statWriter) {
 		w.stat(p+"port", strconv.Itoa(b.cfg.Port))
 		w.stat(p+"name", b.cfg.Name)
 		if rt := b.routing(); rt != nil {
-			w.stat(p+"config", oneLine(rt.m.Source))
+			w.stat(p+"config", oneLine(mapstore.RedactConfig(rt.m.Source)))
 			w.statUint(p+"config_ver", rt.m.Version)
 			w.stat(p+"behaviors_num", strconv.Itoa(len(rt.servers)))
 		}

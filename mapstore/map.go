@@ -67,8 +67,8 @@ type Map struct {
 
 	locate func(key []byte) int
 	ring   *ketamaRing // the continuum of a ketama map of two or more servers; nil otherwise
-	vb     *vbTable   // nil unless Dist == VBucket
-	nodes  []NodeInfo // nil, or one per server, from the config's nodes[]
+	vb     *vbTable    // nil unless Dist == VBucket
+	nodes  []NodeInfo  // nil, or one per server, from the config's nodes[]
 }
 
 // NewServerListMap builds a map over servers with the given distribution.

@@ -259,6 +259,8 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		{"cluster_raft_port", func(c *Config) { c.RaftPort = -1 }},
 		{"cluster_raft_port", func(c *Config) { c.RaftPort = 70000 }},
 		{"join", func(c *Config) { c.Join = []string{"127.0.0.1:notaport"} }},
+		{"cluster_key", func(c *Config) { c.GossipKeys = [][]byte{make([]byte, 32), make([]byte, 20)} }},
+		{"cluster_tls_", func(c *Config) { c.RaftTLS = &TLS{} }},
 	} {
 		c := good
 		tc.mutate(&c)

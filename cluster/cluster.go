@@ -39,6 +39,9 @@ type Cluster struct {
 	wg                sync.WaitGroup
 	unknown           map[raft.ServerID]time.Time // raft servers gossip does not know; leader loop only
 
+	joinMu  sync.Mutex
+	joinErr error // the last join try's failure, nil once joined (JoinErr)
+
 	// Test hooks, set between New and Start: raft's and memberlist's
 	// in-memory transports instead of sockets on cfg.BindAddr. nil in
 	// production.
@@ -100,6 +103,7 @@ func (c *Cluster) Start() error {
 	c.goRun(func() { c.watchFleet(ctx) })
 	c.goRun(func() { c.watchSuffrage(ctx) })
 	if len(c.cfg.Join) > 0 {
+		c.setJoinErr(errJoinPending)
 		c.goRun(func() { c.joinLoop(ctx) })
 	}
 	return nil
@@ -187,7 +191,8 @@ func (c *Cluster) startGossip() error {
 	}
 	c.gossip = &gossip{logger: c.logger, events: make(chan struct{}, 1),
 		states: make(map[string]memberState), transport: c.gossipTrans, onShared: c.deps.OnShared,
-		meta: nodeMeta{Raft: c.cfg.raftAddr(), Fleet: c.fleetID(), Version: c.cfg.Version, Ports: c.cfg.Ports, Source: spec}}
+		meta: nodeMeta{Raft: c.cfg.raftAddr(), Fleet: c.fleetID(), Version: c.cfg.Version, Ports: c.cfg.Ports, Source: spec,
+			Admin: c.cfg.Admin}}
 	return startGossip(c.cfg, c.id.Node, c.gossip)
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,8 +45,21 @@ type Config struct {
 	// Meta is advertised in gossip: proxy ports and version.
 	Version string
 	Ports   string
+	Admin   string // admin_listen; SetAdmin corrects it once bound
 	// Fast selects loopback timings for gossip and raft (tests).
 	Fast bool
+	// GossipKeys is the gossip keyring (cluster_key, cluster_key_file):
+	// the first key encrypts what this node sends, any of them decrypts
+	// what it receives. Empty: gossip in the clear.
+	GossipKeys [][]byte
+	// RaftTLS carries raft over mutual TLS (cluster_tls_*); nil: plain TCP.
+	RaftTLS *TLS
+}
+
+// TLS is both sides of mutual TLS between fleet nodes (tlsconf.Mutual):
+// each end must present a certificate signed by the fleet's CA.
+type TLS struct {
+	Server, Client *tls.Config
 }
 
 // DefaultConfig returns a Config with the documented defaults.
@@ -78,10 +92,27 @@ func (c Config) Validate() error {
 	case c.RaftPort < 0 || c.RaftPort > 65535:
 		return fmt.Errorf("cluster_raft_port %d: out of range", c.RaftPort)
 	}
+	if err := c.validateSecurity(); err != nil {
+		return err
+	}
 	for _, j := range c.Join {
 		if _, _, err := splitHostPort(j, DefaultGossipPort); err != nil {
 			return fmt.Errorf("join %q: %w", j, err)
 		}
+	}
+	return nil
+}
+
+// validateSecurity checks the keyring's key sizes and that RaftTLS has
+// both sides.
+func (c Config) validateSecurity() error {
+	for i, k := range c.GossipKeys {
+		if !validKeyLen(len(k)) {
+			return fmt.Errorf("cluster_key %d of %d: %d bytes; want 16, 24 or 32", i+1, len(c.GossipKeys), len(k))
+		}
+	}
+	if c.RaftTLS != nil && (c.RaftTLS.Server == nil || c.RaftTLS.Client == nil) {
+		return errors.New("cluster_tls_*: need both the server and the client configuration")
 	}
 	return nil
 }

@@ -22,6 +22,10 @@ type nodeMeta struct {
 	Version string `json:"v,omitempty"`
 	Ports   string `json:"p,omitempty"`
 	Source  string `json:"s,omitempty"`
+	// Admin is the node's admin HTTP address (admin_listen, as bound),
+	// where the others fetch its /status for the fleet's status page. A
+	// node of an older moxi sends none; a new field decodes as empty.
+	Admin string `json:"a,omitempty"`
 	// Leaving is set by a node shutting down, just before it leaves
 	// gossip: memberlist tells the others of a departure without saying
 	// whether it was graceful, and a node that left must be removed from
@@ -297,6 +301,26 @@ func (g *gossip) setFleet(id, source string) {
 	}
 }
 
+// setAdmin advertises the admin address once it is bound (an
+// admin_listen port of 0 is only known then); no news, no gossip.
+func (g *gossip) setAdmin(addr string) {
+	g.mu.Lock()
+	changed := g.meta.Admin != addr
+	g.meta.Admin = addr
+	g.mu.Unlock()
+	if changed && g.ml != nil {
+		_ = g.ml.UpdateNode(time.Second)
+	}
+}
+
+// SetAdmin advertises addr as this node's admin HTTP address; call it
+// after Start.
+func (c *Cluster) SetAdmin(addr string) {
+	if c.gossip != nil {
+		c.gossip.setAdmin(addr)
+	}
+}
+
 // startGossip creates the memberlist on cfg's bind address.
 func startGossip(cfg Config, name string, g *gossip) error {
 	mc := memberlist.DefaultLANConfig()
@@ -315,6 +339,9 @@ func startGossip(cfg Config, name string, g *gossip) error {
 	mc.Logger = memberlistLogger(g.logger)
 	if g.transport != nil {
 		mc.Transport = g.transport
+	}
+	if err := setKeyring(mc, cfg.GossipKeys); err != nil {
+		return err
 	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {

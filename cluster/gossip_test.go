@@ -166,3 +166,39 @@ func TestNodeMetaFitsMetaMaxSize(t *testing.T) {
 		t.Errorf("meta is %d bytes with a limit of 96", len(b))
 	}
 }
+
+// TestNodeMetaAdmin: the admin address travels in the meta, survives the
+// trimming a tight limit makes, and meta of an older moxi (no "a" key)
+// still decodes, with no admin address.
+func TestNodeMetaAdmin(t *testing.T) {
+	m := nodeMeta{Raft: "127.0.0.1:7947", Fleet: "0123456789abcdef", Admin: "127.0.0.1:8290",
+		Ports: "l=127.0.0.2 port_listen=11211", Source: strings.Repeat("x", 100)}
+	for _, limit := range []int{memberlist.MetaMaxSize, 96} {
+		got, err := decodeMeta(m.encode(limit))
+		if err != nil || got.Admin != m.Admin {
+			t.Errorf("limit %d: decoded %+v, %v; want admin %q", limit, got, err, m.Admin)
+		}
+	}
+	old, err := decodeMeta([]byte(`{"r":"10.0.0.5:7947","f":"abc","v":"1.9.0","p":"port_listen=11211"}`))
+	if err != nil || old.Raft != "10.0.0.5:7947" || old.Admin != "" {
+		t.Errorf("an older node's meta decoded as %+v, %v", old, err)
+	}
+}
+
+// TestGossipSetAdminReachesPeers: an admin address set after gossip
+// started (admin_listen with port 0 is known only once bound) reaches
+// the other members.
+func TestGossipSetAdminReachesPeers(t *testing.T) {
+	nodes := startMockGossip(t, [2]string{"moxi", "f1"}, [2]string{"moxi", "f1"})
+	a, b := nodes[0], nodes[1]
+	if _, err := b.g.ml.Join([]string{mockAddr(t, a)}); err != nil {
+		t.Fatal(err)
+	}
+	b.g.setAdmin("127.0.0.1:45678")
+	waitFor(t, 5*time.Second, "b's admin address at a", func() error {
+		if m, ok := stateOf(a.g, b.name); !ok || m.Meta.Admin != "127.0.0.1:45678" {
+			return fmt.Errorf("b at a: %+v (known %v)", m, ok)
+		}
+		return nil
+	})
+}

@@ -24,12 +24,13 @@ func (c *Cluster) joinLoop(ctx context.Context) {
 	delay := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := c.joinOnce(addrs)
+		c.setJoinErr(err)
 		if err == nil {
 			c.logger.Info("joined the fleet", "via", addrs)
 			return
 		}
 		if !c.hadData && !time.Now().Before(deadline) {
-			c.fail(fmt.Errorf("%w: tried %v for %v: %s", ErrJoinTimeout, addrs, c.cfg.JoinTimeout, oneLine(err)))
+			c.fail(joinGaveUp(err, addrs, c.cfg.JoinTimeout))
 			return
 		}
 		if !c.hadData {
@@ -51,7 +52,7 @@ func (c *Cluster) joinLoop(ctx context.Context) {
 func (c *Cluster) joinOnce(addrs []string) error {
 	n, err := c.gossip.ml.Join(addrs)
 	if n == 0 {
-		return err
+		return explainJoin(err)
 	}
 	for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
 		if c.gossip.hasPeer(c.id.Node) {
@@ -59,6 +60,34 @@ func (c *Cluster) joinOnce(addrs []string) error {
 		}
 	}
 	return errors.New("members answered but none was admitted: another fleet (see the refusal logged above)")
+}
+
+func (c *Cluster) setJoinErr(err error) {
+	c.joinMu.Lock()
+	defer c.joinMu.Unlock()
+	c.joinErr = err
+}
+
+// errJoinPending is JoinErr until the first try to join has ended.
+var errJoinPending = errors.New("cluster: the first try to join has not ended")
+
+// JoinErr is why the last try to join failed: nil once one succeeded or
+// when the node joins nobody, errJoinPending before the first try ends.
+// The node names it when it gives up waiting for the fleet's
+// configuration, which it may do before the join loop gives up.
+func (c *Cluster) JoinErr() error {
+	c.joinMu.Lock()
+	defer c.joinMu.Unlock()
+	return c.joinErr
+}
+
+// joinGaveUp is the error a node with no data stops on: the fleet
+// answered but refused its cluster_key, or nobody answered.
+func joinGaveUp(err error, addrs []string, timeout time.Duration) error {
+	if errors.Is(err, ErrGossipKey) {
+		return fmt.Errorf("%w (tried %v for %v, cluster_join_timeout)", err, addrs, timeout) // one line: explainJoin folded it
+	}
+	return fmt.Errorf("%w: tried %v for %v: %s", ErrJoinTimeout, addrs, timeout, oneLine(err))
 }
 
 // oneLine folds a multi-line error (memberlist's joined errors) into one

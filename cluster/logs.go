@@ -18,11 +18,21 @@ import (
 type libraryLog struct {
 	logger *slog.Logger
 	lib    string
+	// refusals, for memberlist, turns its lines about gossip this node's
+	// keyring cannot read into one warning per peer now and then; the
+	// library's own line stays at debug.
+	refusals *refusalLog
 }
 
 func (l libraryLog) Write(p []byte) (int, error) {
 	for line := range strings.SplitSeq(string(bytes.TrimRight(p, "\n")), "\n") {
 		level, msg := classify(line)
+		if l.refusals != nil {
+			if reason, peer, ok := refusedGossip(line); ok {
+				l.refusals.warn(gossipRefused, peer, reason)
+				level = slog.LevelDebug
+			}
+		}
 		l.logger.Log(context.Background(), level, msg, "lib", l.lib)
 	}
 	return len(p), nil
@@ -44,7 +54,7 @@ func classify(line string) (slog.Level, string) {
 
 // memberlistLogger is the *log.Logger memberlist wants.
 func memberlistLogger(lg *slog.Logger) *log.Logger {
-	return log.New(libraryLog{logger: lg, lib: "memberlist"}, "", 0)
+	return log.New(libraryLog{logger: lg, lib: "memberlist", refusals: newRefusalLog(lg)}, "", 0)
 }
 
 // raftLogger is the hclog.Logger raft wants. Its info lines (elections,

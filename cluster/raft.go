@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"time"
@@ -39,7 +40,7 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 	var inner preVoteTransport
 	if c.raftTrans != nil {
 		inner = c.raftTrans // tests: an in-memory transport
-	} else if inner, err = tcpTransport(cfg.raftAddr(), out); err != nil {
+	} else if inner, err = netTransport(cfg, out, c.logger); err != nil {
 		_ = rn.bolt.Close()
 		return nil, err
 	}
@@ -63,6 +64,15 @@ func openRaft(cfg Config, id string, f raft.FSM, out io.Writer, c *Cluster) (*ra
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	return rn, nil
+}
+
+// netTransport listens for raft on cfg's raft address: over mutual TLS
+// when cluster_tls_* are set, plain TCP otherwise.
+func netTransport(cfg Config, out io.Writer, logger *slog.Logger) (*raft.NetworkTransport, error) {
+	if cfg.RaftTLS != nil {
+		return tlsTransport(cfg.raftAddr(), cfg.RaftTLS, out, logger)
+	}
+	return tcpTransport(cfg.raftAddr(), out)
 }
 
 // tcpTransport listens for raft on addr.

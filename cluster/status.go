@@ -35,6 +35,9 @@ type Member struct {
 	Role    string `json:"role"`   // voter, non-voter, none
 	Version string `json:"version,omitempty"`
 	Ports   string `json:"ports,omitempty"`
+	// Admin is the member's admin HTTP address as it advertises it
+	// (admin_listen); empty for a member of an older moxi.
+	Admin string `json:"admin,omitempty"`
 }
 
 // Status returns this node's view of the fleet.
@@ -65,7 +68,7 @@ func (c *Cluster) memberList() []Member {
 	byName := map[string]*Member{}
 	for name, m := range c.gossip.members() {
 		byName[name] = &Member{Name: name, Addr: m.Addr, Gossip: gossipState(m.State),
-			Role: "none", Version: m.Meta.Version, Ports: m.Meta.Ports}
+			Role: "none", Version: m.Meta.Version, Ports: m.Meta.Ports, Admin: m.Meta.Admin}
 	}
 	for name, role := range roles {
 		if byName[name] == nil {

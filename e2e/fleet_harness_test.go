@@ -48,6 +48,12 @@ type fleetOptions struct {
 	// makes the leader step down now and then, which reopens the fleet's
 	// one stream (see TestFleetRebalanceUnderLoad).
 	Fast bool
+	// NodeExtra, when set, gives each node more -Z keys of its own (its
+	// certificate under cluster TLS).
+	NodeExtra func(nd *fleetNode) string
+	// AdminClient, when set, is the https client of the nodes' admin
+	// HTTP (cluster TLS: it carries a certificate of the fleet's CA).
+	AdminClient *http.Client
 }
 
 // testFleet is a running fleet: its nodes and the ports they share.
@@ -108,6 +114,9 @@ type fleetMapInfo struct {
 	Servers   int       `json:"servers"`
 	Source    string    `json:"source"`
 	AppliedAt time.Time `json:"applied_at"`
+	// PropagationMS: the leader's proposal to this node's apply; nil
+	// for a map proposed before the node started.
+	PropagationMS *float64 `json:"propagation_ms"`
 }
 
 // version is the node's first map's version, 0 when it has none.
@@ -260,6 +269,9 @@ func (nd *fleetNode) args(join []string) []string {
 	if f.opts.Extra != "" {
 		z += "," + f.opts.Extra
 	}
+	if f.opts.NodeExtra != nil {
+		z += "," + f.opts.NodeExtra(nd)
+	}
 	var args []string
 	if len(join) > 0 {
 		args = append(append(args, "join"), join...)
@@ -346,8 +358,11 @@ func (nd *fleetNode) output() string {
 }
 
 func (nd *fleetNode) get(path string) (*http.Response, []byte, error) {
-	c := http.Client{Timeout: fleetStatusTimeout}
-	resp, err := c.Get("http://" + nd.Admin + path)
+	c, scheme := &http.Client{Timeout: fleetStatusTimeout}, "http://"
+	if nd.f.opts.AdminClient != nil {
+		c, scheme = nd.f.opts.AdminClient, "https://"
+	}
+	resp, err := c.Get(scheme + nd.Admin + path)
 	if err != nil {
 		return nil, nil, err
 	}

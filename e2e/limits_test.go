@@ -25,7 +25,11 @@ func TestMaxConnsFlood(t *testing.T) {
 	t.Parallel()
 	const maxConns, flood = 1024, 5000
 	mc := startMemcached(t)
-	proxy := startProxy(t, []string{mc.Addr}, "", "-c", "1024")
+	// RSS is the measure, and a race-built moxi's is several times its own.
+	bin := nonRaceMoxi(t)
+	proxy := launch(t, "moxi", bin, func(port int) []string {
+		return []string{"-l", "127.0.0.1", "-z", fmt.Sprintf("%d=%s", port, mc.Addr), "-Z", "downstream_protocol=ascii", "-c", "1024"}
+	})
 	rssBefore, _ := memStatus(t, proxy)
 	conns := make([]net.Conn, 0, flood)
 	defer func() {

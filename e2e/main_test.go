@@ -72,7 +72,8 @@ func statSources(root string) {
 			return nil
 		case d.IsDir() && path != root && strings.HasPrefix(d.Name(), "."):
 			return filepath.SkipDir
-		case !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum"):
+		case !d.IsDir() && (strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".html") || // embedded: node/statuspage.html
+			d.Name() == "go.mod" || d.Name() == "go.sum"):
 			_, _ = os.Stat(path)
 		}
 		return nil

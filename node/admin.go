@@ -2,10 +2,8 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"sort"
@@ -16,32 +14,40 @@ import (
 )
 
 // Status is what GET /status answers: this node's view of its fleet and
-// of the maps it serves.
+// of the maps it serves, and its live figures.
 type Status struct {
 	cluster.Status
+	Mode    string    `json:"mode"` // fleet or standalone
 	Serving bool      `json:"serving"`
 	Source  string    `json:"source"`
 	Maps    []mapInfo `json:"maps"`
+	Live    *Live     `json:"live,omitempty"` // nil until the proxy has been read twice
 }
 
-// adminServer serves /status, /health and a page for people.
+// adminServer serves /metrics, /health, the status page and its JSON,
+// and runs the sampler the page's figures come from.
 type adminServer struct {
-	srv *http.Server
-	ln  net.Listener
+	srv         *http.Server
+	ln          net.Listener
+	stopSampler context.CancelFunc
+	sampled     chan struct{} // closed once the sampler has stopped
 }
 
 func (a *adminServer) close() {
 	if a == nil {
 		return
 	}
+	a.stopSampler()
+	<-a.sampled
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = a.srv.Shutdown(ctx)
 }
 
-// startAdmin listens on admin_listen (loopback unless told otherwise):
-// /metrics always, /status, /health and the page in a fleet, /health
-// alone for a standalone proxy.
+// startAdmin listens on admin_listen (loopback unless told otherwise) and
+// serves /metrics, /health, /status, /status/history, /fleet and the page
+// at /; in a fleet it advertises the address bound in gossip, where the
+// other nodes' /fleet finds it.
 func (n *Node) startAdmin() (*adminServer, error) {
 	addr := n.own.Admin
 	if addr == "" {
@@ -51,30 +57,45 @@ func (n *Node) startAdmin() (*adminServer, error) {
 	if err != nil {
 		return nil, &ListenError{msg: "failed to listen on admin_listen " + addr, Err: err}
 	}
+	smp := newSampler(n.liveSource)
+	v := newStatusViews(n, smp, ln.Addr().String())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", n.metricsHandler())
 	mux.HandleFunc("GET /health", n.serveHealth)
-	if n.fleet != nil {
-		mux.HandleFunc("GET /status", n.serveStatus)
-		mux.HandleFunc("GET /{$}", n.servePage)
-	}
+	mux.HandleFunc("GET /status", v.serveStatus)
+	mux.HandleFunc("GET /status/history", v.serveHistory)
+	mux.HandleFunc("GET /fleet", v.serveFleet)
+	mux.HandleFunc("GET /{$}", servePage)
 	if n.own.Pprof {
 		mountPprof(mux)
 	}
-	a := &adminServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	ln, handler := n.secureAdmin(ln, mux) // HTTPS under cluster TLS (admin_tls.go)
+	ctx, stop := context.WithCancel(context.Background())
+	a := &adminServer{srv: &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: n.adminErrorLog()}, ln: ln, stopSampler: stop, sampled: make(chan struct{})}
+	go func() {
+		defer close(a.sampled)
+		smp.run(ctx)
+	}()
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.logger.Error("admin server stopped", "err", err)
 		}
 	}()
-	n.logger.Info("admin HTTP listening", "on", ln.Addr().String())
+	if n.fleet != nil {
+		n.fleet.cluster.SetAdmin(v.self)
+	}
+	n.logger.Info("admin HTTP listening", "on", v.self)
 	return a, nil
 }
 
 // status gathers the node's Status.
 func (n *Node) status() Status {
 	f := n.fleet
-	st := Status{Status: f.cluster.Status(), Serving: n.serving()}
+	if f == nil {
+		return n.standaloneStatus()
+	}
+	st := Status{Status: f.cluster.Status(), Mode: "fleet", Serving: n.serving()}
 	if s := f.store.State().Source; s != nil {
 		st.Source = s.Spec
 	}
@@ -89,6 +110,19 @@ func (n *Node) status() Status {
 		}
 		return st.Maps[i].Bucket < st.Maps[j].Bucket
 	})
+	return st
+}
+
+// standaloneStatus is a standalone proxy's Status: no fleet, and its
+// maps as the proxy has them.
+func (n *Node) standaloneStatus() Status {
+	st := Status{Mode: "standalone", Serving: n.serving(), Source: n.opts.ClusterConfig}
+	if ps := n.currentProxy(); ps != nil {
+		ps.EachMap(func(m proxycore.MapSample) {
+			st.Maps = append(st.Maps, mapInfo{Port: m.Port, Bucket: m.Bucket, Version: m.Version,
+				Servers: m.Servers, Source: "-z"})
+		})
+	}
 	return st
 }
 
@@ -119,11 +153,12 @@ func (n *Node) currentProxy() proxyServer {
 	return n.proxy
 }
 
-func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(n.status())
+// liveSource is the proxy for the sampler, nil until there is one.
+func (n *Node) liveSource() liveSource {
+	if ps := n.currentProxy(); ps != nil {
+		return ps
+	}
+	return nil
 }
 
 // serveHealth is the load balancer's check: 200 while this node serves
@@ -134,27 +169,4 @@ func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "ok")
-}
-
-var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>moxi {{.Node}}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style>
-</head><body>
-<h1>moxi node {{.Node}}</h1>
-<p>raft: <b>{{.RaftState}}</b>, term {{.Term}}, leader <b>{{.Leader}}</b>, last index {{.LastIndex}}, applied {{.Applied}}; serving: <b>{{.Serving}}</b></p>
-<p>source: <code>{{.Source}}</code></p>
-<h2>Members</h2>
-<table><tr><th>name</th><th>address</th><th>gossip</th><th>raft</th><th>version</th></tr>
-{{range .Members}}<tr><td>{{.Name}}</td><td>{{.Addr}}</td><td>{{.Gossip}}</td><td>{{.Role}}</td><td>{{.Version}}</td></tr>
-{{end}}</table>
-<h2>Maps</h2>
-<table><tr><th>port</th><th>bucket</th><th>version</th><th>servers</th><th>source</th><th>applied</th></tr>
-{{range .Maps}}<tr><td>{{.Port}}</td><td>{{.Bucket}}</td><td>{{.Version}}</td><td>{{.Servers}}</td><td>{{.Source}}</td><td>{{.AppliedAt.Format "2006-01-02 15:04:05.000"}}</td></tr>
-{{end}}</table>
-</body></html>
-`))
-
-func (n *Node) servePage(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = statusPage.Execute(w, n.status())
 }

@@ -23,6 +23,8 @@ type fleet struct {
 	source  *mapstore.Source // from -z; nil for a node that only joins
 	reload  chan struct{}    // SIGHUP: the leader re-reads a file source
 	drops   *dropBatcher     // the front caches' drops, for the other nodes
+	lag     *lagMeter        // map propagation lag, for /metrics and /status
+	sec     fleetSecurity    // gossip keyring and cluster TLS
 
 	mu      sync.Mutex
 	static  map[int]*liveMap   // static sources: each proxy port's map
@@ -38,12 +40,16 @@ type mapInfo struct {
 	Source    string    `json:"source"`
 	AppliedAt time.Time `json:"applied_at"`
 	Servers   int       `json:"servers"`
+	// PropagationMS is the time from the leader proposing this map to
+	// this node applying it, in milliseconds; absent for a map applied
+	// at start from an older entry (see lagMeter).
+	PropagationMS *float64 `json:"propagation_ms,omitempty"`
 }
 
 // newFleet prepares fleet mode from the options: the -z source, if any,
 // is parsed now so that a bad one stops moxi at once.
 func newFleet(fo FleetOptions, opts Options, behavior string) (*fleet, error) {
-	f := &fleet{opts: fo, store: mapstore.NewStore(), reload: make(chan struct{}, 1),
+	f := &fleet{opts: fo, store: mapstore.NewStore(), reload: make(chan struct{}, 1), lag: newLagMeter(time.Now()),
 		static: map[int]*liveMap{}, applied: map[int]uint64{}, info: map[string]mapInfo{}}
 	if opts.ClusterConfig == "" {
 		if len(fo.Join) == 0 {
@@ -108,7 +114,7 @@ func (f *fleet) waitReady(ctx context.Context) (*mapstore.FleetState, error) {
 		case err := <-f.cluster.Err():
 			return nil, err
 		case <-timeout:
-			return nil, fmt.Errorf("%w: no fleet configuration after %v", cluster.ErrJoinTimeout, f.opts.JoinTimeout)
+			return nil, f.noConfigErr()
 		case <-ch:
 		}
 	}

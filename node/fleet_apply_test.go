@@ -33,7 +33,7 @@ func newApplyNode(t *testing.T) (*Node, *bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fleet{store: mapstore.NewStore(), reload: make(chan struct{}, 1),
+	f := &fleet{store: mapstore.NewStore(), reload: make(chan struct{}, 1), lag: newLagMeter(time.Now()),
 		static: map[int]*liveMap{}, applied: map[int]uint64{}, info: map[string]mapInfo{}}
 	return &Node{logger: logger, behavior: b, fleet: f, level: new(slog.LevelVar)}, logs
 }

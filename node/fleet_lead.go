@@ -63,6 +63,8 @@ func (n *Node) leadREST(ctx context.Context, p cluster.Proposer, spec string) {
 // stops a standalone moxi, only pauses a fleet's stream: the fleet keeps
 // its maps, and another leader may have better luck.
 func (n *Node) streamWhileLeading(ctx context.Context, client *restconfig.Client) {
+	untrack := n.streams.track(client)
+	defer untrack()
 	for ctx.Err() == nil {
 		err := client.Run(ctx)
 		if ctx.Err() != nil {
@@ -96,6 +98,7 @@ func (n *Node) propose(ctx context.Context, p cluster.Proposer, e mapstore.Confi
 		(bytes.Equal(rec.Body, e.Body) || sameLayout(rec.Body, rec.Origin, e.Body, e.Origin)) {
 		return nil
 	}
+	e.ProposedAt = time.Now().UnixNano() // each node's propagation lag starts here
 	if _, err := p.Propose(ctx, mapstore.EncodeSetConfig(e)); err != nil {
 		if errors.Is(err, cluster.ErrNotLeader) || ctx.Err() != nil {
 			return ctx.Err()

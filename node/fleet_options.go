@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/cluster"
+	"github.com/moxifleet/moxi/internal/tlsconf"
 )
 
 // FleetOptions are the -Z keys of fleet mode. They are moxi's own, not
@@ -28,6 +29,12 @@ type FleetOptions struct {
 	Fast        bool          // cluster_fast: loopback timings (tests, benchmarks)
 	Pprof       bool          // admin_pprof: Go's /debug/pprof/ on the admin server
 	LogFormat   string        // log_format: "text" (key=value lines) or "json"
+	// The fleet's security (fleet_security.go): values and file names as
+	// given, read and checked by security().
+	Key      string        // cluster_key: a base64 gossip key
+	KeyFile  string        // cluster_key_file: base64 gossip keys, one a line
+	TLS      tlsconf.Files // cluster_tls_cert, cluster_tls_key, cluster_tls_ca
+	Insecure bool          // cluster_insecure: allow a non-loopback fleet without them
 }
 
 // DefaultAdminListen is admin_listen's default in fleet mode: loopback.
@@ -52,10 +59,16 @@ func fleetKeys() map[string]func(f *FleetOptions, v string) error {
 		"cluster_join_timeout": func(f *FleetOptions, v string) error {
 			return setDuration(&f.JoinTimeout, v)
 		},
-		"cluster_node": func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
-		"admin_listen": func(f *FleetOptions, v string) error { f.Admin = v; return nil },
-		"cluster_fast": func(f *FleetOptions, v string) error { return setBool(&f.Fast, v) },
-		"admin_pprof":  func(f *FleetOptions, v string) error { return setBool(&f.Pprof, v) },
+		"cluster_node":     func(f *FleetOptions, v string) error { f.NodeName = v; return nil },
+		"admin_listen":     func(f *FleetOptions, v string) error { f.Admin = v; return nil },
+		"cluster_fast":     func(f *FleetOptions, v string) error { return setBool(&f.Fast, v) },
+		"admin_pprof":      func(f *FleetOptions, v string) error { return setBool(&f.Pprof, v) },
+		"cluster_key":      func(f *FleetOptions, v string) error { f.Key = v; return nil },
+		"cluster_key_file": func(f *FleetOptions, v string) error { f.KeyFile = v; return nil },
+		"cluster_tls_cert": func(f *FleetOptions, v string) error { f.TLS.Cert = v; return nil },
+		"cluster_tls_key":  func(f *FleetOptions, v string) error { f.TLS.Key = v; return nil },
+		"cluster_tls_ca":   func(f *FleetOptions, v string) error { f.TLS.CA = v; return nil },
+		"cluster_insecure": func(f *FleetOptions, v string) error { return setBool(&f.Insecure, v) },
 		"log_format": func(f *FleetOptions, v string) error {
 			if v != "text" && v != "json" {
 				return errors.New("want text or json")
@@ -127,6 +140,10 @@ func (f FleetOptions) clusterConfig() cluster.Config {
 	c.BindAddr, c.RaftPort, c.DataDir, c.Name = f.Bind, f.RaftPort, f.Data, f.Name
 	c.NodeName, c.Join, c.JoinTimeout = f.NodeName, f.Join, f.JoinTimeout
 	c.Voters, c.Reap, c.Fast = f.Voters, f.Reap, f.Fast
+	c.Admin = f.Admin
+	if c.Admin == "" {
+		c.Admin = DefaultAdminListen // what startAdmin binds; it corrects a port 0 once bound
+	}
 	return c
 }
 

@@ -21,8 +21,12 @@ func (n *Node) newFleetNode(fo FleetOptions, behavior string) error {
 	if err != nil {
 		return err
 	}
+	if f.sec, err = n.fleetSecurity(fo); err != nil {
+		return err
+	}
 	cfg := fo.clusterConfig()
 	cfg.Source, cfg.Version = f.source, n.opts.Version
+	cfg.GossipKeys, cfg.RaftTLS = f.sec.keys, f.sec.mutual
 	cfg.Ports = n.advertisedPorts()
 	f.drops = newDropBatcher()
 	c, err := cluster.New(cfg, cluster.Deps{Logger: n.logger, Store: f.store, Lead: n.lead, OnShared: n.applyShared})
@@ -136,19 +140,21 @@ func (n *Node) applyRecord(rec mapstore.ConfigRecord) {
 		n.logger.Error("fleet config rejected here; keeping the last good map", "version", rec.Index, "source", rec.Origin, "err", err)
 		return
 	}
+	lag := f.lag.observe(rec, time.Now())
 	if rec.Section >= len(n.feeds) { // REST feeds log their own line
 		n.logger.Info("map applied", "version", rec.Index, "source", rec.Origin, "ports", len(n.proxyCfg.Buckets))
 	}
 	if rec.Section < len(n.feeds) && n.feeds[rec.Section].bucket == "" {
-		n.notePool(rec)
+		n.notePool(rec, lag)
 		return
 	}
-	n.noteApplied(rec)
+	n.noteApplied(rec, lag)
 }
 
 // notePool records what /status shows of a pool's entry: each bucket the
-// proxy took from it (ApplyPool creates them, so proxyCfg has none).
-func (n *Node) notePool(rec mapstore.ConfigRecord) {
+// proxy took from it (ApplyPool creates them, so proxyCfg has none). lag
+// is the entry's propagation lag in ms, nil when unknown.
+func (n *Node) notePool(rec mapstore.ConfigRecord, lag *float64) {
 	maps, err := mapstore.ParseBucketsHost(rec.Body, hostOf(rec.Origin))
 	now := time.Now()
 	port := n.behavior.PortListen
@@ -170,7 +176,7 @@ func (n *Node) notePool(rec mapstore.ConfigRecord) {
 	for _, m := range maps {
 		key := strconv.Itoa(port) + "/" + m.Name
 		f.info[key] = mapInfo{Port: port, Bucket: m.Name, Version: rec.Index, Source: rec.Origin,
-			AppliedAt: now, Servers: len(m.Servers)}
+			AppliedAt: now, Servers: len(m.Servers), PropagationMS: lag}
 	}
 }
 
@@ -203,8 +209,9 @@ func (n *Node) applyStatic(rec mapstore.ConfigRecord) error {
 	return nil
 }
 
-// noteApplied records what /status shows of an applied entry.
-func (n *Node) noteApplied(rec mapstore.ConfigRecord) {
+// noteApplied records what /status shows of an applied entry; lag as
+// for notePool.
+func (n *Node) noteApplied(rec mapstore.ConfigRecord, lag *float64) {
 	now := time.Now()
 	f := n.fleet
 	f.mu.Lock()
@@ -216,6 +223,6 @@ func (n *Node) noteApplied(rec mapstore.ConfigRecord) {
 		}
 		key := strconv.Itoa(b.Port) + "/" + b.Name
 		f.info[key] = mapInfo{Port: b.Port, Bucket: b.Name, Version: rec.Index, Source: rec.Origin,
-			AppliedAt: now, Servers: len(m.Servers)}
+			AppliedAt: now, Servers: len(m.Servers), PropagationMS: lag}
 	}
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -121,6 +122,9 @@ func (n *Node) bindProxy(port int) (boundListener, error) {
 		}
 	}
 	b.ln, b.name = ln, "proxy "+ln.Addr().String()
+	if n.clientTLS != nil && !n.plainPorts[port] {
+		b.ln, b.name = tls.NewListener(ln, n.clientTLS), "proxy (TLS) "+ln.Addr().String()
+	}
 	return b, nil
 }
 

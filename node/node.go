@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,8 +53,12 @@ type Node struct {
 	level    *slog.LevelVar
 	fleet    *fleet       // nil for a standalone proxy
 	own      FleetOptions // moxi's own -Z keys: admin_listen, admin_pprof, log_format, cluster_*
-	streams  streamMeter  // the REST config streams this node runs, for /metrics
-	clock    mapClock     // standalone: when each bucket's map was applied, for /metrics
+	// clientTLS is the proxy ports' TLS (-Z tls_cert...), nil for none;
+	// plainPorts are the ports a static -z section marks notls:.
+	clientTLS  *tls.Config
+	plainPorts map[int]bool
+	streams    streamMeter // the REST config streams this node runs, for /metrics
+	clock      mapClock    // standalone: when each bucket's map was applied, for /metrics
 }
 
 // New validates opts and builds the proxy and built-in server without
@@ -74,6 +79,10 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 		return nil, err
 	}
 	fo.Join = append(fo.Join, opts.Join...)
+	_, z, clientTLS, serverTLS, err := splitTLSKeys(z)
+	if err != nil {
+		return nil, err
+	}
 	if opts.ClusterConfig == "" && opts.Port == PortUnspecified && opts.Socket == "" && fo.Bind == "" {
 		if opts.UDPPort != PortUnspecified {
 			return nil, errors.New("-U: UDP is not supported; use -p for the built-in memcached server")
@@ -84,12 +93,16 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, logger: logger, behavior: b, level: level, own: fo}
+	b.DownstreamTLS = serverTLS
+	n := &Node{opts: opts, logger: logger, behavior: b, level: level, own: fo, clientTLS: clientTLS}
 	if fo.Bind != "" {
 		return n, n.newFleetNode(fo, z)
 	}
 	if fo.Data != "" || len(fo.Join) > 0 {
 		return nil, errors.New("-Z cluster_data, cluster_join and moxi join need -Z cluster_bind")
+	}
+	if fo.securityKeysSet() {
+		return nil, errors.New("-Z cluster_key, cluster_key_file, cluster_tls_* and cluster_insecure need -Z cluster_bind")
 	}
 	n.proxyCfg, err = n.buildProxyConfig()
 	if err != nil {
@@ -165,6 +178,12 @@ func (n *Node) buildProxyConfig() (proxycore.Config, error) {
 	}
 	dist := mapstore.ParseDistribution(n.behavior.McsOpts)
 	for _, s := range cc.Static {
+		if s.NoTLS {
+			if n.plainPorts == nil {
+				n.plainPorts = map[int]bool{}
+			}
+			n.plainPorts[s.Port] = true
+		}
 		bucket, err := n.staticBucket(s, dist)
 		if err != nil {
 			return cfg, err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"sync/atomic"
+	"time"
 
 	"github.com/moxifleet/moxi/cluster/restconfig"
 	"github.com/moxifleet/moxi/mapstore"
@@ -32,6 +33,8 @@ type restFeed struct {
 	version atomic.Uint64
 	logger  *slog.Logger
 	client  *restconfig.Client
+	port    int       // port_listen, where its bucket or pool serves
+	clock   *mapClock // standalone: notes each map applied; nil in a fleet
 	// applyPool hands a pool's buckets to the proxy; set once the proxy
 	// exists, before the feed runs.
 	applyPool func(maps []*mapstore.Map, keep []string) error
@@ -45,7 +48,10 @@ func (n *Node) restBuckets(rc *RESTConfig) ([]proxycore.Bucket, []proxycore.Pool
 	var pools []proxycore.Pool
 	var feeds []*restFeed
 	for _, s := range rc.Sections {
-		f := &restFeed{section: s, maps: &liveMap{}, logger: n.logger}
+		f := &restFeed{section: s, maps: &liveMap{}, logger: n.logger, port: n.behavior.PortListen}
+		if n.fleet == nil { // a fleet node's /status records its maps
+			f.clock = &n.clock
+		}
 		cfg := restconfig.DefaultConfig()
 		cfg.URLs, cfg.Logger, cfg.UserAgent = s.URLs, n.logger, "moxi/"+n.opts.Version
 		cfg.User, cfg.Password = s.Credentials(n.behavior)
@@ -109,6 +115,7 @@ func (f *restFeed) apply(body []byte, src string, version uint64) error {
 	m.Version = version
 	f.version.Store(version)
 	prev := f.maps.m.Swap(m)
+	f.clock.note(f.port, f.bucket, version, time.Now())
 	f.logger.Info(f.appliedMsg(), append([]any{"url", src, "version", m.Version, "servers", len(m.Servers)},
 		mapChange(prev, m)...)...)
 	return nil
@@ -163,6 +170,10 @@ func (f *restFeed) handlePool(maps []*mapstore.Map, err error, src string, v uin
 	}
 	if err := f.applyPool(maps, keep); err != nil {
 		return fmt.Errorf("apply config: %w", err)
+	}
+	now := time.Now()
+	for _, m := range maps {
+		f.clock.note(f.port, m.Name, v, now)
 	}
 	f.logger.Info(f.appliedMsg(), "url", src, "version", v, "buckets", len(maps))
 	return nil

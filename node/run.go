@@ -30,7 +30,11 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopFeeds()
 	feedErr := make(chan error, len(n.feeds))
 	for _, f := range n.feeds {
-		go func() { feedErr <- f.run(feedCtx) }()
+		untrack := n.streams.track(f.client)
+		go func() {
+			defer untrack()
+			feedErr <- f.run(feedCtx)
+		}()
 	}
 	return n.serve(ctx, feedErr)
 }

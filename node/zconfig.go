@@ -31,6 +31,7 @@ type StaticSection struct {
 	Servers []mapstore.Server // Kind == ServerList
 	JSON    string            // Kind == JSON: the map, unparsed
 	Raw     string            // SERVERS as written (trimmed), for stats proxy config
+	NoTLS   bool              // "notls:PORT=...": plain on this port when -Z tls_cert is set, as memcached's -l notls:
 }
 
 // ClusterConfig is a parsed -z value: either static sections or a
@@ -124,6 +125,7 @@ func parseStaticSection(sect string) (StaticSection, error) {
 		return StaticSection{}, fmt.Errorf("bad moxi config, missing =: %q", strings.TrimSpace(sect))
 	}
 	portStr, servers = strings.TrimSpace(portStr), strings.TrimSpace(servers)
+	portStr, noTLS := strings.CutPrefix(portStr, "notls:")
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port <= 0 {
 		return StaticSection{}, fmt.Errorf("missing proxy port: %q", portStr)
@@ -131,7 +133,7 @@ func parseStaticSection(sect string) (StaticSection, error) {
 	if port > 65535 {
 		return StaticSection{}, fmt.Errorf("proxy port %d out of range", port)
 	}
-	s := StaticSection{Port: port, Raw: servers}
+	s := StaticSection{Port: port, Raw: servers, NoTLS: noTLS}
 	if strings.HasPrefix(servers, "{") {
 		s.Kind, s.JSON = JSON, servers
 		return s, nil

@@ -60,6 +60,9 @@ func (s *Server) serveClient(ctx context.Context, port int, listener *bucket, c 
 		s.logger.Debug("closing client: no bucket is configured yet", "remote", c.RemoteAddr().String())
 		return
 	}
+	if !s.handshake(ctx, c) {
+		return
+	}
 	b := s.startBucket(port, listener)
 	b.stats.inc(totUpstream)
 	b.stats.inc(numUpstream)

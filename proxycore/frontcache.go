@@ -204,7 +204,7 @@ func (f *frontCache) forgetBinary(p *binproto.Packet, share bool) {
 	switch {
 	case p.Opcode.Loud() == binproto.OpFlush:
 		f.dropAll(share)
-	case len(p.Key) > 0 && !p.Opcode.IsGet():
+	case len(p.Key) > 0 && !cacheableGet(p.Opcode): // GAT changes the TTL: dropped like text gat
 		f.drop(p.Key, share)
 	}
 }

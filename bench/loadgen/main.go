@@ -18,6 +18,8 @@ package main
 
 import (
 	"crypto/md5"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -43,7 +45,8 @@ type config struct {
 	pipeline int
 	seed     uint64
 	timeout  time.Duration
-	binary   bool // speak the binary protocol (-proto binary)
+	binary   bool        // speak the binary protocol (-proto binary)
+	tls      *tls.Config // -tls-ca: speak TLS, trusting that CA
 	ks       *keyspace
 	route    []uint8 // server index of every key id
 	stride   uint32  // step between the keys of a multi-get
@@ -54,6 +57,7 @@ type options struct {
 	addr, serverList, label, prefix, report string
 	proto                                   string
 	cpuProfile                              string
+	tlsCA                                   string
 	valueSize                               int
 	prefill, prefillOnly, allowMisses       bool
 	prefilled                               bool
@@ -82,7 +86,19 @@ func parseFlags() (*options, error) {
 	flag.BoolVar(&o.allowMisses, "allow-misses", false, "do not fail when a get misses a key (needed when the keys were not prefilled)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	flag.StringVar(&o.report, "report", "", "print a markdown table from a file of JSON result lines (see run.sh) and exit")
+	flag.StringVar(&o.tlsCA, "tls-ca", "", "speak TLS to the target, trusting the CA certificates in this PEM file")
 	flag.Parse()
+	if o.tlsCA != "" {
+		pem, err := os.ReadFile(o.tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("-tls-ca: no PEM certificate in %s", o.tlsCA)
+		}
+		o.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	o.keys = uint32(min(*keys, 1<<31))
 	return o, o.validate()
 }

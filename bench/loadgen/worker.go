@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -104,6 +105,12 @@ func newWorker(cfg *config, id int) (*worker, error) {
 		}
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true) // Go's default, stated: batches are flushed explicitly
+		}
+		if cfg.tls != nil {
+			host, _, _ := net.SplitHostPort(addr)
+			tcfg := cfg.tls.Clone()
+			tcfg.ServerName = host
+			c = tls.Client(c, tcfg)
 		}
 		n := ioBufSize(cfg.ks.size)
 		w.srv = append(w.srv, &serverConn{conn: c, r: bufio.NewReaderSize(c, n), w: bufio.NewWriterSize(c, n)})

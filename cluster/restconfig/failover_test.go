@@ -164,3 +164,42 @@ func serveHTTP(t *testing.T, ln net.Listener, h http.Handler) *http.Server {
 	t.Cleanup(func() { srv.Close(); <-done })
 	return srv
 }
+
+// Every stream opened after the client's first counts as a reconnect,
+// whatever URL of the list it is on: here each re-open first fails on a
+// dead URL and moves to the next one. The first connection, also reached
+// by failing over, does not count.
+func TestReconnectsCounted(t *testing.T) {
+	drop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"ok":1}` + "\n\n\n\n"))
+		w.(http.Flusher).Flush()
+		select { // the stream ends normally when the test says so
+		case <-drop:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dead := closedURL(t)
+	c := startClient(t, Config{URLs: []string{dead, srv.URL}}, (&collector{}).handle)
+	waitFor(t, 5*time.Second, "first stream", func() bool { return c.Stats().Connected })
+	if st := c.Stats(); st.Connects != 1 || st.Reconnects != 0 || st.Failovers != 1 {
+		t.Fatalf("after the first connection: %+v, want 1 connect, 0 reconnects, 1 failover", st)
+	}
+	const drops = 3
+	for i := 1; i <= drops; i++ {
+		drop <- struct{}{}
+		waitFor(t, 5*time.Second, "stream re-opened", func() bool {
+			st := c.Stats()
+			return st.Connects == uint64(i+1) && st.Connected
+		})
+	}
+	if st := c.Stats(); st.Reconnects != drops || st.Failovers != drops+1 {
+		t.Errorf("after %d dropped streams: %+v, want %d reconnects and %d failovers", drops, st, drops, drops+1)
+	}
+	c.cancel()
+	c.wait(t, 5*time.Second)
+	if st := c.Stats(); st.Connected || st.Reconnects != drops {
+		t.Errorf("after Run returned: %+v, want not connected, still %d reconnects", st, drops)
+	}
+}

@@ -33,7 +33,13 @@ func (c *Client) fetch(ctx context.Context, u string) result {
 		logStatus(c.cfg.Logger, u, resp.Status)
 		return result{outcome: failed}
 	}
-	c.stats.connects.Add(1)
+	// A stream opened after the first, whether the same URL again after
+	// it ended or the next one of the list after a failure, is a
+	// reconnect: counted apart so a dashboard need not subtract one per
+	// client.
+	if c.stats.connects.Add(1) > 1 {
+		c.stats.reconnects.Add(1)
+	}
 	c.stats.connected.Store(true)
 	defer c.stats.connected.Store(false)
 	return c.consume(ctx, u, resp.Body)

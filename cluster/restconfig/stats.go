@@ -8,6 +8,7 @@ import (
 // Stats is a snapshot of a Client's counters, for observability and tests.
 type Stats struct {
 	Connects     uint64 // 200 responses whose body was read
+	Reconnects   uint64 // Connects after the first: streams re-opened, on any URL of the list
 	Configs      uint64 // messages the Handler accepted
 	BadConfigs   uint64 // messages the Handler rejected, or too large
 	EmptyConfigs uint64 // transfers that ended with an empty remainder
@@ -19,8 +20,8 @@ type Stats struct {
 // counters is the live form of Stats. Run's goroutine writes it while
 // Stats may be called from anywhere, hence atomics and a mutex.
 type counters struct {
-	connects, configs, badConfigs, emptyConfigs, failovers atomic.Uint64
-	connected                                              atomic.Bool
+	connects, reconnects, configs, badConfigs, emptyConfigs, failovers atomic.Uint64
+	connected                                                          atomic.Bool
 
 	mu         sync.Mutex
 	currentURL string
@@ -38,6 +39,7 @@ func (s *counters) snapshot() Stats {
 	s.mu.Unlock()
 	return Stats{
 		Connects:     s.connects.Load(),
+		Reconnects:   s.reconnects.Load(),
 		Configs:      s.configs.Load(),
 		BadConfigs:   s.badConfigs.Load(),
 		EmptyConfigs: s.emptyConfigs.Load(),

@@ -23,6 +23,7 @@ type mock struct {
 	ln       net.Listener
 	srv      *http.Server
 	restHost string // "127.0.0.1:<rest port>", every node's hostname
+	drops    streamDrops
 
 	// ctx ends streams and rebalances when the mock stops.
 	ctx       context.Context

@@ -22,6 +22,7 @@ func (m *mock) routes() *http.ServeMux {
 	mux.HandleFunc("POST /mock/failover", m.handleFailover)
 	mux.HandleFunc("POST /mock/kill-node", m.handleListener(false))
 	mux.HandleFunc("POST /mock/start-node", m.handleListener(true))
+	mux.HandleFunc("POST /mock/drop-streams", m.handleDropStreams)
 	return mux
 }
 

@@ -18,10 +18,11 @@ type rendering struct {
 
 // stream writes configs as ns_server does: a chunk with the JSON, a chunk
 // with the delimiter, then again each time the config changes, until the
-// client goes away or the mock stops.
+// client goes away, the mock stops, or POST /mock/drop-streams ends it.
 func (m *mock) stream(w http.ResponseWriter, r *http.Request, render func() rendering) {
 	m.ctr.configRequests.Add(1)
 	m.ctr.streamsTotal.Add(1)
+	dropped := m.drops.signal()
 	m.ctr.streamsOpen.Add(1)
 	defer m.ctr.streamsOpen.Add(-1)
 	setJSONHeaders(w)
@@ -43,6 +44,8 @@ func (m *mock) stream(w http.ResponseWriter, r *http.Request, render func() rend
 		case <-r.Context().Done():
 			return
 		case <-m.ctx.Done():
+			return
+		case <-dropped:
 			return
 		}
 	}

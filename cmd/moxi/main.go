@@ -38,6 +38,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if len(args) > 0 && args[0] == "status" {
 		return runStatus(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "keygen" {
+		return runKeygen(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "tls-init" {
+		return runTLSInit(args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(args, getenv)
 	if code, done := reportParse(err, stdout, stderr); done {
 		return code

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,24 +15,35 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/moxifleet/moxi/internal/tlsconf"
 	"github.com/moxifleet/moxi/node"
 )
 
-// runStatus is "moxi status [-watch] [-interval D] [HOST:PORT]": it
-// prints a node's /status as tables, from the local admin address by
-// default; -watch redraws them every interval, like top, until SIGINT or
-// SIGTERM.
+// runStatus is "moxi status [-watch] [-interval D] [-ca F -cert F -key F]
+// [HOST:PORT]": it prints a node's /status as tables, from the local admin
+// address by default; -watch redraws them every interval, like top, until
+// SIGINT or SIGTERM. A fleet with cluster TLS answers /status over HTTPS
+// to a certificate of its CA only: -ca, -cert and -key name them.
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("moxi status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	watch := fs.Bool("watch", false, "redraw the tables every -interval until interrupted")
 	interval := fs.Duration("interval", time.Second, "how often -watch redraws")
+	var files tlsconf.Files
+	fs.StringVar(&files.CA, "ca", "", "with cluster TLS: the fleet's CA (cluster_tls_ca)")
+	fs.StringVar(&files.Cert, "cert", "", "with cluster TLS: a certificate the CA signed (a node's will do)")
+	fs.StringVar(&files.Key, "key", "", "with cluster TLS: that certificate's key")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
 	addr := node.DefaultAdminListen
 	if fs.NArg() > 0 {
 		addr = fs.Arg(0)
+	}
+	client, err := statusClient(files)
+	if err != nil {
+		fmt.Fprintf(stderr, "moxi: status: %v\n", err)
+		return exitConfig
 	}
 	if *watch {
 		if *interval <= 0 {
@@ -40,10 +52,10 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		watchStatus(ctx, addr, *interval, stdout)
+		watchStatus(ctx, client, addr, *interval, stdout)
 		return exitOK
 	}
-	st, err := fetchStatus(addr)
+	st, err := fetchStatus(client, addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "moxi: status: %v\n", err)
 		return exitConfig
@@ -57,14 +69,14 @@ const clearScreen = "\x1b[H\x1b[2J"
 
 // watchStatus redraws addr's status every interval until ctx ends. A
 // failed fetch is shown in place of the tables, and the next try goes on.
-func watchStatus(ctx context.Context, addr string, interval time.Duration, w io.Writer) {
+func watchStatus(ctx context.Context, client *http.Client, addr string, interval time.Duration, w io.Writer) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		var buf strings.Builder
 		buf.WriteString(clearScreen)
 		fmt.Fprintf(&buf, "moxi status %s  %s  (every %v; Ctrl-C to stop)\n\n", addr, time.Now().Format(time.TimeOnly), interval)
-		if st, err := fetchStatus(addr); err != nil {
+		if st, err := fetchStatus(client, addr); err != nil {
 			fmt.Fprintf(&buf, "status: %v\n", err)
 		} else {
 			printStatus(&buf, st)
@@ -78,11 +90,34 @@ func watchStatus(ctx context.Context, addr string, interval time.Duration, w io.
 	}
 }
 
-func fetchStatus(addr string) (*node.Status, error) {
-	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
+// statusClient is the client of moxi status: plain, or with the fleet's
+// CA and a certificate it signed (the three flags go together).
+func statusClient(f tlsconf.Files) (*http.Client, error) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	if f == (tlsconf.Files{}) {
+		return c, nil
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
+	if f.CA == "" || f.Cert == "" || f.Key == "" {
+		return nil, errors.New("-ca, -cert and -key go together")
+	}
+	_, cfg, err := tlsconf.Mutual(f)
+	if err != nil {
+		return nil, fmt.Errorf("cluster TLS: %w", err)
+	}
+	c.Transport = &http.Transport{TLSClientConfig: cfg}
+	return c, nil
+}
+
+// fetchStatus GETs addr's /status; an address without a scheme is
+// http://, or https:// when the client has a certificate.
+func fetchStatus(client *http.Client, addr string) (*node.Status, error) {
+	if !strings.Contains(addr, "://") {
+		scheme := "http://"
+		if tr, ok := client.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+			scheme = "https://"
+		}
+		addr = scheme + addr
+	}
 	resp, err := client.Get(strings.TrimSuffix(addr, "/") + "/status")
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)

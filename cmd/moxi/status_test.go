@@ -55,7 +55,10 @@ func TestStatusWatch(t *testing.T) {
 	var out proxytest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); watchStatus(ctx, srv.URL, 10*time.Millisecond, &out) }()
+	go func() {
+		defer close(done)
+		watchStatus(ctx, &http.Client{Timeout: time.Second}, srv.URL, 10*time.Millisecond, &out)
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Count(out.String(), clearScreen) < 3 {
 		if time.Now().After(deadline) {

@@ -16,8 +16,13 @@ const usageText = `moxi %s
 Usage: moxi [flags] -z <cluster config> [-Z <behaviors>]
        moxi [flags] http://HOST:8091/pools/default/bucketsStreaming/default
        moxi join HOST[:PORT]... -Z cluster_bind=IP:PORT,cluster_data=DIR [flags]
-       moxi status [-watch] [HOST:PORT]  print a fleet node's admin /status as tables
-                                    (-watch: redraw every second, like top)
+       moxi status [-watch] [-ca F -cert F -key F] [HOST:PORT]
+                                    print a fleet node's admin /status as tables
+                                    (-watch: redraw every second, like top; -ca, -cert,
+                                    -key: the fleet's CA and a certificate, with cluster TLS)
+       moxi keygen                  print a new random gossip key for cluster_key
+       moxi tls-init DIR NAME...    write a CA and a certificate per node name into DIR,
+                                    to try cluster TLS out (not for production)
 
 -z <cfg>      cluster configuration:
                 PORT=HOST[:PORT[:WEIGHT]][,HOST...][;PORT=...]   static server list
@@ -69,6 +74,13 @@ Fleet mode (-Z keys of moxi's own, full names only):
   cluster_reap=DUR          remove a failed member after DUR (default: 72h)
   cluster_join_timeout=DUR  a node with no data gives up joining after DUR (default: 60s)
   admin_listen=IP:PORT      admin HTTP: /metrics, /health; in a fleet /status, / (default there: 127.0.0.1:8290)
+  cluster_key=BASE64        encrypt gossip (AES-GCM) with this 16, 24 or 32-byte key (moxi keygen)
+  cluster_key_file=FILE     gossip keys, one base64 key a line: the first encrypts, all decrypt
+  cluster_tls_cert=FILE     raft and node-to-node HTTP over mutual TLS: this node's certificate,
+  cluster_tls_key=FILE        its key, and the CA that must have signed every node's
+  cluster_tls_ca=FILE         certificate (the admin HTTP then speaks HTTPS)
+  cluster_insecure=1        run a fleet on a non-loopback cluster_bind without cluster_key and
+                            cluster_tls_* (refused otherwise)
 
 Environment: MOXI_SASL_PLAIN_USR and MOXI_SASL_PLAIN_PWD set the default
 -Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port.

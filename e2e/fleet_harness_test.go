@@ -48,6 +48,8 @@ type fleetOptions struct {
 	// makes the leader step down now and then, which reopens the fleet's
 	// one stream (see TestFleetRebalanceUnderLoad).
 	Fast bool
+	// Verbosity is the nodes' -v flag ("-v" when empty).
+	Verbosity string
 	// NodeExtra, when set, gives each node more -Z keys of its own (its
 	// certificate under cluster TLS).
 	NodeExtra func(nd *fleetNode) string
@@ -276,7 +278,11 @@ func (nd *fleetNode) args(join []string) []string {
 	if len(join) > 0 {
 		args = append(append(args, "join"), join...)
 	}
-	args = append(args, "-v", "-l", nd.IP, "-Z", z)
+	verbosity := f.opts.Verbosity
+	if verbosity == "" {
+		verbosity = "-v"
+	}
+	args = append(args, verbosity, "-l", nd.IP, "-Z", z)
 	if nd.Index == 0 {
 		if !strings.HasPrefix(f.opts.Source, "http://") {
 			args = append(args, "-z") // a static source is only taken with -z

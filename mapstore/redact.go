@@ -16,6 +16,7 @@ const Redacted = "****"
 // any URL password in it, replaced by ****.
 func RedactConfig(text string) string {
 	text = saslPasswordRE().ReplaceAllString(text, `${1}"`+Redacted+`"`)
+	text = authKeyRE().ReplaceAllString(text, "${1}"+Redacted)
 	return userInfoRE().ReplaceAllString(text, "${1}"+Redacted+"@")
 }
 
@@ -37,6 +38,18 @@ func RedactURL(u string) string {
 // (escapes included). A function, so no regexp is package state.
 func saslPasswordRE() *regexp.Regexp {
 	return regexp.MustCompile(`("saslPassword"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+}
+
+// authKeyRE matches the password of a -z REST section's auth=USER%PASSWORD.
+func authKeyRE() *regexp.Regexp {
+	return regexp.MustCompile(`((?:^|[,;\s])auth\s*=\s*[^%,;\s]*%)[^,;\s]+`)
+}
+
+// MayHoldSecret reports, cheaply, whether text may hold something
+// RedactConfig replaces, so that callers on busy paths (a logger) run the
+// expressions only then.
+func MayHoldSecret(text string) bool {
+	return strings.Contains(text, "://") || strings.Contains(text, "saslPassword") || strings.Contains(text, "auth")
 }
 
 // userInfoRE matches scheme://user:password@ in free text.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moxifleet/moxi/cluster"
+	"github.com/moxifleet/moxi/mapstore"
 	"github.com/moxifleet/moxi/proxycore"
 )
 
@@ -71,8 +72,7 @@ func (n *Node) startAdmin() (*adminServer, error) {
 	}
 	ln, handler := n.secureAdmin(ln, mux) // HTTPS under cluster TLS (admin_tls.go)
 	ctx, stop := context.WithCancel(context.Background())
-	a := &adminServer{srv: &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog: n.adminErrorLog()}, ln: ln, stopSampler: stop, sampled: make(chan struct{})}
+	a := &adminServer{srv: newAdminHTTP(handler, n.adminErrorLog()), ln: ln, stopSampler: stop, sampled: make(chan struct{})}
 	go func() {
 		defer close(a.sampled)
 		smp.run(ctx)
@@ -97,7 +97,7 @@ func (n *Node) status() Status {
 	}
 	st := Status{Status: f.cluster.Status(), Mode: "fleet", Serving: n.serving()}
 	if s := f.store.State().Source; s != nil {
-		st.Source = s.Spec
+		st.Source = mapstore.RedactURL(s.Spec)
 	}
 	f.mu.Lock()
 	for _, m := range f.info {
@@ -116,11 +116,15 @@ func (n *Node) status() Status {
 // standaloneStatus is a standalone proxy's Status: no fleet, and its
 // maps as the proxy has them.
 func (n *Node) standaloneStatus() Status {
-	st := Status{Mode: "standalone", Serving: n.serving(), Source: n.opts.ClusterConfig}
+	st := Status{Mode: "standalone", Serving: n.serving(), Source: mapstore.RedactURL(n.opts.ClusterConfig)}
 	if ps := n.currentProxy(); ps != nil {
+		now := time.Now()
 		ps.EachMap(func(m proxycore.MapSample) {
-			st.Maps = append(st.Maps, mapInfo{Port: m.Port, Bucket: m.Bucket, Version: m.Version,
-				Servers: m.Servers, Source: "-z"})
+			mi := mapInfo{Port: m.Port, Bucket: m.Bucket, Version: m.Version, Servers: m.Servers, Source: "-z"}
+			if age, ok := n.clock.age(m, now); ok {
+				mi.AppliedAt = now.Add(-age)
+			}
+			st.Maps = append(st.Maps, mi)
 		})
 	}
 	return st

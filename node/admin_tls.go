@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/moxifleet/moxi/internal/tlsconf"
 )
 
 // The admin server under cluster TLS.
@@ -26,49 +28,63 @@ import (
 // have closed /health and /metrics too; checking per request keeps them
 // open and leaves room for an admin token as the other way in.
 
-// secureAdmin wraps the admin listener and handler in cluster TLS, when
-// it is on.
+// secureAdmin wraps the admin listener in its TLS (cluster TLS's, or
+// admin_tls_*'s) and the handler in the access rules (admin_auth.go).
 func (n *Node) secureAdmin(ln net.Listener, h http.Handler) (net.Listener, http.Handler) {
-	cfg := n.adminTLS()
-	if cfg == nil {
-		return ln, h
+	a := n.admin
+	if a.tls != nil {
+		n.logger.Info("admin HTTP speaks HTTPS")
+		ln = tls.NewListener(ln, a.tls)
 	}
-	n.logger.Info("admin HTTP speaks HTTPS: all but /health and /metrics need a client certificate of cluster_tls_ca")
-	return tls.NewListener(ln, cfg), requirePeerCert(h)
+	if a.token != nil || a.certs {
+		n.logger.Info("admin HTTP: all but /health and /metrics need " + strings.TrimSuffix(strings.TrimPrefix(a.refusal(), "a "), " is required"))
+	}
+	return ln, a.guard(h)
 }
 
-// adminTLS is the admin listener's TLS, nil without cluster TLS (or
-// without a node: statusViews made by tests have none).
+// adminTLS is the admin listener's TLS, nil for plain HTTP (or without a
+// node: statusViews made by tests have none).
 func (n *Node) adminTLS() *tls.Config {
-	if n == nil || n.fleet == nil || n.fleet.sec.mutual == nil {
+	if n == nil {
 		return nil
 	}
-	return n.fleet.sec.admin
-}
-
-// requirePeerCert lets /health and /metrics through, and the rest only
-// with a client certificate verified against cluster_tls_ca.
-func requirePeerCert(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		open := r.URL.Path == "/health" || r.URL.Path == "/metrics"
-		if open || r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "a client certificate signed by cluster_tls_ca is required", http.StatusForbidden)
-	})
+	return n.admin.tls
 }
 
 // peerClient is the client /fleet fetches the peers' /status with: over
-// HTTPS with this node's certificate when cluster TLS is on.
+// HTTPS when the admin servers speak it, with this node's certificate
+// under cluster TLS, and with the bearer token when there is one.
 func (n *Node) peerClient() *http.Client {
 	c := &http.Client{Timeout: peerTimeout}
+	if n == nil {
+		return c
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if n.adminTLS() != nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = n.fleet.sec.mutual.Client
-		c.Transport = tr
+		tr.TLSClientConfig = n.peerTLS()
+	}
+	c.Transport = tr
+	if n.admin.token != nil {
+		c.Transport = tokenTransport{token: n.admin.token, next: tr}
 	}
 	return c
+}
+
+// peerTLS is how a node checks its peers' admin servers: cluster TLS's
+// mutual client, or a client of admin_tls_* (the peers' certificate
+// chained to admin_tls_ca, this node's own presented).
+func (n *Node) peerTLS() *tls.Config {
+	if n.fleet != nil && n.fleet.sec.mutual != nil {
+		return n.fleet.sec.mutual.Client
+	}
+	f := n.own.AdminTLS
+	if f.CA == "" {
+		return &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if _, client, err := tlsconf.Mutual(f); err == nil {
+		return client
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12}
 }
 
 // adminScheme is the peers' admin scheme: under cluster TLS every node's

@@ -35,6 +35,10 @@ type FleetOptions struct {
 	KeyFile  string        // cluster_key_file: base64 gossip keys, one a line
 	TLS      tlsconf.Files // cluster_tls_cert, cluster_tls_key, cluster_tls_ca
 	Insecure bool          // cluster_insecure: allow a non-loopback fleet without them
+	// The admin server's access (admin_auth.go): a bearer token file,
+	// and/or its own TLS (admin_tls_cert, admin_tls_key, admin_tls_ca).
+	AdminTokenFile string
+	AdminTLS       tlsconf.Files
 }
 
 // DefaultAdminListen is admin_listen's default in fleet mode: loopback.
@@ -69,6 +73,10 @@ func fleetKeys() map[string]func(f *FleetOptions, v string) error {
 		"cluster_tls_key":  func(f *FleetOptions, v string) error { f.TLS.Key = v; return nil },
 		"cluster_tls_ca":   func(f *FleetOptions, v string) error { f.TLS.CA = v; return nil },
 		"cluster_insecure": func(f *FleetOptions, v string) error { return setBool(&f.Insecure, v) },
+		"admin_token_file": func(f *FleetOptions, v string) error { f.AdminTokenFile = v; return nil },
+		"admin_tls_cert":   func(f *FleetOptions, v string) error { f.AdminTLS.Cert = v; return nil },
+		"admin_tls_key":    func(f *FleetOptions, v string) error { f.AdminTLS.Key = v; return nil },
+		"admin_tls_ca":     func(f *FleetOptions, v string) error { f.AdminTLS.CA = v; return nil },
 		"log_format": func(f *FleetOptions, v string) error {
 			if v != "text" && v != "json" {
 				return errors.New("want text or json")

@@ -175,7 +175,7 @@ func (n *Node) notePool(rec mapstore.ConfigRecord, lag *float64) {
 	}
 	for _, m := range maps {
 		key := strconv.Itoa(port) + "/" + m.Name
-		f.info[key] = mapInfo{Port: port, Bucket: m.Name, Version: rec.Index, Source: rec.Origin,
+		f.info[key] = mapInfo{Port: port, Bucket: m.Name, Version: rec.Index, Source: mapstore.RedactURL(rec.Origin),
 			AppliedAt: now, Servers: len(m.Servers), PropagationMS: lag}
 	}
 }
@@ -222,7 +222,7 @@ func (n *Node) noteApplied(rec mapstore.ConfigRecord, lag *float64) {
 			continue
 		}
 		key := strconv.Itoa(b.Port) + "/" + b.Name
-		f.info[key] = mapInfo{Port: b.Port, Bucket: b.Name, Version: rec.Index, Source: rec.Origin,
+		f.info[key] = mapInfo{Port: b.Port, Bucket: b.Name, Version: rec.Index, Source: mapstore.RedactURL(rec.Origin),
 			AppliedAt: now, Servers: len(m.Servers), PropagationMS: lag}
 	}
 }

@@ -189,20 +189,27 @@ func TestAdminPeerCert(t *testing.T) {
 		}
 		return sec
 	}
-	a := &Node{fleet: &fleet{sec: secOf(ours, "a")}}
+	withAccess := func(n *Node) *Node {
+		t.Helper()
+		if err := n.loadAdminAccess(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a := withAccess(&Node{fleet: &fleet{sec: secOf(ours, "a")}})
 	mux := http.NewServeMux()
 	for _, p := range []string{"/status", "/health", "/metrics"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	}
-	srv := httptest.NewUnstartedServer(requirePeerCert(mux))
+	srv := httptest.NewUnstartedServer(a.admin.guard(mux))
 	srv.TLS = a.adminTLS()
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	b := &Node{fleet: &fleet{sec: secOf(ours, "b")}}
+	b := withAccess(&Node{fleet: &fleet{sec: secOf(ours, "b")}})
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	x := (&Node{fleet: &fleet{sec: secOf(theirs, "x")}}).peerClient()
+	x := withAccess(&Node{fleet: &fleet{sec: secOf(theirs, "x")}}).peerClient()
 	for _, tc := range []struct {
 		who    string
 		client *http.Client

@@ -56,6 +56,7 @@ type Node struct {
 	// clientTLS is the proxy ports' TLS (-Z tls_cert...), nil for none;
 	// plainPorts are the ports a static -z section marks notls:.
 	clientTLS  *tls.Config
+	admin      adminAccess // who may read the admin server (admin_auth.go)
 	plainPorts map[int]bool
 	streams    streamMeter // the REST config streams this node runs, for /metrics
 	clock      mapClock    // standalone: when each bucket's map was applied, for /metrics
@@ -96,7 +97,10 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 	b.DownstreamTLS = serverTLS
 	n := &Node{opts: opts, logger: logger, behavior: b, level: level, own: fo, clientTLS: clientTLS}
 	if fo.Bind != "" {
-		return n, n.newFleetNode(fo, z)
+		if err := n.newFleetNode(fo, z); err != nil {
+			return n, err
+		}
+		return n, n.loadAdminAccess()
 	}
 	if fo.Data != "" || len(fo.Join) > 0 {
 		return nil, errors.New("-Z cluster_data, cluster_join and moxi join need -Z cluster_bind")
@@ -121,7 +125,7 @@ func New(opts Options, logger *slog.Logger, level *slog.LevelVar) (*Node, error)
 		n.mem = n.newMemServer()
 	}
 	n.warnIgnored()
-	return n, nil
+	return n, n.loadAdminAccess()
 }
 
 // newMemServer builds the built-in memcached server from the flags.

@@ -84,7 +84,7 @@ func newLogger(w io.Writer, level *slog.LevelVar, format string) *slog.Logger {
 					a.Value = slog.StringValue("TRACE")
 				}
 			}
-			return a
+			return node.RedactAttr(a)
 		},
 	}
 	if format == "json" {

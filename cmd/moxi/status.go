@@ -33,6 +33,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&files.CA, "ca", "", "with cluster TLS: the fleet's CA (cluster_tls_ca)")
 	fs.StringVar(&files.Cert, "cert", "", "with cluster TLS: a certificate the CA signed (a node's will do)")
 	fs.StringVar(&files.Key, "key", "", "with cluster TLS: that certificate's key")
+	tokenFile := fs.String("token-file", "", "the node's admin_token_file: its token is sent as a bearer token")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -41,6 +42,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		addr = fs.Arg(0)
 	}
 	client, err := statusClient(files)
+	if err == nil && *tokenFile != "" {
+		err = withToken(client, *tokenFile)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "moxi: status: %v\n", err)
 		return exitConfig
@@ -113,7 +117,11 @@ func statusClient(f tlsconf.Files) (*http.Client, error) {
 func fetchStatus(client *http.Client, addr string) (*node.Status, error) {
 	if !strings.Contains(addr, "://") {
 		scheme := "http://"
-		if tr, ok := client.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+		tr, ok := client.Transport.(*http.Transport)
+		if b, isBearer := client.Transport.(bearer); isBearer {
+			tr, ok = b.next, true
+		}
+		if ok && tr.TLSClientConfig != nil {
 			scheme = "https://"
 		}
 		addr = scheme + addr
@@ -149,4 +157,34 @@ func printStatus(w io.Writer, st *node.Status) {
 			m.AppliedAt.Format(time.RFC3339), m.Source)
 	}
 	_ = tw.Flush()
+}
+
+// bearer sends a token with every request (moxi status -token-file).
+type bearer struct {
+	token string
+	next  *http.Transport
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+// withToken makes client send the token in file.
+func withToken(client *http.Client, file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("-token-file: %w", err)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return fmt.Errorf("-token-file %s is empty", file)
+	}
+	tr, ok := client.Transport.(*http.Transport)
+	if !ok || tr == nil {
+		tr = &http.Transport{} // plain HTTP: fetchStatus picks https only for a TLS config
+	}
+	client.Transport = bearer{token: tok, next: tr}
+	return nil
 }

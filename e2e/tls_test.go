@@ -32,22 +32,7 @@ func certs(t *testing.T, names ...string) string {
 // dir's certificate for name when name is not "".
 func tlsDial(t *testing.T, addr, dir, name string) (*tls.Conn, error) {
 	t.Helper()
-	files := tlsconf.Files{CA: filepath.Join(dir, "ca.pem")}
-	if name != "" {
-		files.Cert, files.Key = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	}
-	cfg, err := tlsconf.Client(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
-	c, err := d.DialContext(context.Background(), "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	tc := c.(*tls.Conn)
-	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-	return tc, nil
+	return tlsDialTrusting(t, addr, dir, dir, name)
 }
 
 // tlsZ is the -Z of a proxy serving TLS with dir's "moxi" certificate.
@@ -163,11 +148,14 @@ func TestTLSVerifyAndNotls(t *testing.T) {
 }
 
 // tlsDialTrusting dials trusting caDir's CA while presenting certDir's
-// certificate for name.
+// certificate for name (none when name is "").
 func tlsDialTrusting(t *testing.T, addr, caDir, certDir, name string) (*tls.Conn, error) {
 	t.Helper()
-	cfg, err := tlsconf.Client(tlsconf.Files{CA: filepath.Join(caDir, "ca.pem"),
-		Cert: filepath.Join(certDir, name+".pem"), Key: filepath.Join(certDir, name+"-key.pem")})
+	files := tlsconf.Files{CA: filepath.Join(caDir, "ca.pem")}
+	if name != "" {
+		files.Cert, files.Key = filepath.Join(certDir, name+".pem"), filepath.Join(certDir, name+"-key.pem")
+	}
+	cfg, err := tlsconf.Client(files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +164,9 @@ func tlsDialTrusting(t *testing.T, addr, caDir, certDir, name string) (*tls.Conn
 	if err != nil {
 		return nil, err
 	}
-	return c.(*tls.Conn), nil
+	tc := c.(*tls.Conn)
+	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+	return tc, nil
 }
 
 // TestTLSEndToEnd: a TLS client, moxi, and memcached run with -Z

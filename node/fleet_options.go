@@ -91,8 +91,15 @@ func fleetKeys() map[string]func(f *FleetOptions, v string) error {
 // and the rest for ParseBehavior.
 func splitFleetKeys(z string) (FleetOptions, string, error) {
 	f := defaultFleetOptions()
+	rest, err := splitOwnKeys(z, fleetKeys(), &f)
+	return f, rest, err
+}
+
+// splitOwnKeys takes one group of moxi's own -Z keys (matched by full
+// name, unlike the original's behaviors) out of z into dst, and returns
+// the rest for the next group or ParseBehavior.
+func splitOwnKeys[T any](z string, keys map[string]func(*T, string) error, dst *T) (string, error) {
 	var rest []string
-	keys := fleetKeys()
 	for item := range strings.SplitSeq(z, ",") {
 		key, val, _ := strings.Cut(strings.TrimSpace(item), "=")
 		set, ok := keys[strings.TrimSpace(key)]
@@ -100,11 +107,11 @@ func splitFleetKeys(z string) (FleetOptions, string, error) {
 			rest = append(rest, item)
 			continue
 		}
-		if err := set(&f, strings.TrimSpace(val)); err != nil {
-			return f, "", fmt.Errorf("-Z: config error in key: %s value: %s (%w)", key, val, err)
+		if err := set(dst, strings.TrimSpace(val)); err != nil {
+			return "", fmt.Errorf("-Z: config error in key: %s value: %s (%w)", key, val, err)
 		}
 	}
-	return f, strings.Join(rest, ","), nil
+	return strings.Join(rest, ","), nil
 }
 
 // splitJoin splits a cluster_join value, A|B.

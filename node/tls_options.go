@@ -3,7 +3,6 @@ package node
 import (
 	"crypto/tls"
 	"fmt"
-	"strings"
 
 	"github.com/moxifleet/moxi/internal/tlsconf"
 )
@@ -42,21 +41,11 @@ func tlsKeys() map[string]func(o *TLSOptions, v string) error {
 // splitTLSKeys takes the TLS keys out of a -Z string and loads the files
 // they name, so that a bad file stops moxi at start with one line.
 func splitTLSKeys(z string) (o TLSOptions, rest string, client, servers *tls.Config, err error) {
-	var others []string
-	keys := tlsKeys()
-	for item := range strings.SplitSeq(z, ",") {
-		key, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-		set, ok := keys[strings.TrimSpace(key)]
-		if !ok {
-			others = append(others, item)
-			continue
-		}
-		if err := set(&o, strings.TrimSpace(val)); err != nil {
-			return o, "", nil, nil, fmt.Errorf("-Z: config error in key: %s value: %s (%w)", key, val, err)
-		}
+	if rest, err = splitOwnKeys(z, tlsKeys(), &o); err != nil {
+		return o, "", nil, nil, err
 	}
 	client, servers, err = o.configs()
-	return o, strings.Join(others, ","), client, servers, err
+	return o, rest, client, servers, err
 }
 
 // configs builds the two TLS configurations the options ask for (nil

@@ -109,6 +109,13 @@ func binaryKind(op binproto.Opcode) commandKind {
 	return commandKind(ascii.OpUnknown)
 }
 
+func hitOrMiss(hit bool) commandStatus {
+	if hit {
+		return statusHit
+	}
+	return statusMiss
+}
+
 // failedOps is how many of r's exchanges failed.
 func (r *request) failedOps() uint64 {
 	var n uint64
@@ -151,12 +158,7 @@ func (r *request) countText(c *commandCounts) {
 	case r.refused || failed > 0:
 		c.add(k, statusError, 1)
 	case r.cmd.Op == ascii.OpMetaGet:
-		reply := r.firstReply()
-		if bytes.HasPrefix(reply, []byte("EN")) {
-			c.add(k, statusMiss, 1)
-		} else {
-			c.add(k, statusHit, 1)
-		}
+		c.add(k, hitOrMiss(!bytes.HasPrefix(r.firstReply(), []byte("EN"))), 1)
 	default:
 		c.add(k, statusOK, 1)
 	}
@@ -169,11 +171,7 @@ func (r *request) countBinaryOne(c *commandCounts) {
 	case r.refused || r.failedOps() > 0:
 		c.add(k, statusError, 1)
 	case r.bin.Opcode.IsGet() && len(reply) >= binproto.HeaderLen:
-		if binproto.Status(uint16(reply[6])<<8|uint16(reply[7])) == binproto.StatusOK {
-			c.add(k, statusHit, 1)
-		} else {
-			c.add(k, statusMiss, 1)
-		}
+		c.add(k, hitOrMiss(binproto.Status(uint16(reply[6])<<8|uint16(reply[7])) == binproto.StatusOK), 1)
 	default:
 		c.add(k, statusOK, 1)
 	}

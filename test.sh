@@ -4,8 +4,10 @@
 # they are missing: memcached (the backend), libmemcached-tools
 # (memccapable), nutcracker (twemproxy, for bench/run.sh), sasl2-bin
 # (saslpasswd2, for memcached with SASL), prometheus (promtool, which
-# checks moxi's /metrics) and chromium (headless, which renders the
-# status page).
+# checks moxi's /metrics), chromium (headless, which renders the
+# status page), systemd (systemd-analyze, which verifies
+# deploy/moxi.service), docker.io and docker-compose (the compose demo;
+# the daemon must be running).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -17,6 +19,9 @@ command -v nutcracker >/dev/null || need+=(nutcracker)
 command -v saslpasswd2 >/dev/null || need+=(sasl2-bin libsasl2-modules)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+command -v docker >/dev/null || need+=(docker.io)
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/moxifleet/moxi/internal/memserver"
@@ -60,6 +61,7 @@ type Node struct {
 	plainPorts map[int]bool
 	streams    streamMeter // the REST config streams this node runs, for /metrics
 	clock      mapClock    // standalone: when each bucket's map was applied, for /metrics
+	bound      atomic.Bool // serve has bound every listener (ready.go)
 }
 
 // New validates opts and builds the proxy and built-in server without

@@ -52,6 +52,7 @@ func (n *Node) serve(ctx context.Context, fatal <-chan error) error {
 		n.logger.Info("listening", "on", b.name)
 		go func() { errc <- b.serve(b.ln) }()
 	}
+	n.bound.Store(true)
 	var runErr error
 	pending := len(lns)
 	select {

@@ -59,7 +59,7 @@ func newCluster(cfg config, saved *savedState, ctr *counters, log *slog.Logger) 
 		c.buckets = append(c.buckets, newBucket(spec, rows))
 	}
 	for id, sn := range plan.nodes {
-		n, err := newDataNode(id, sn.Port, c.buckets, ctr, log)
+		n, err := newDataNode(id, cfg.host, sn.Port, c.buckets, ctr, log)
 		if err != nil {
 			c.close()
 			return nil, err
@@ -140,7 +140,7 @@ func (c *cluster) addNodeLocked() (*dataNode, error) {
 	if c.cfg.dataPortBase > 0 {
 		port = c.cfg.dataPortBase + id
 	}
-	n, err := newDataNode(id, port, c.buckets, c.ctr, c.log)
+	n, err := newDataNode(id, c.cfg.host, port, c.buckets, c.ctr, c.log)
 	if err != nil {
 		return nil, err
 	}

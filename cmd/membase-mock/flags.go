@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 )
@@ -13,7 +14,8 @@ import (
 type config struct {
 	restAddr       string
 	nodes          int
-	dataPortBase   int // 0: every data node takes a free port
+	dataPortBase   int    // 0: every data node takes a free port
+	host           string // data nodes listen on it and configs name them by it
 	vbuckets       int
 	replicas       int
 	buckets        []bucketSpec
@@ -46,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("membase-mock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.restAddr, "rest", "127.0.0.1:8091", "REST `address` (ns_server's 8091)")
+	fs.StringVar(&cfg.host, "host", "127.0.0.1", "`host` (IP or name) the data nodes listen on and the configs name them by: one other machines can reach, for clients off this host (containers)")
 	fs.IntVar(&cfg.nodes, "nodes", 4, "number of data nodes in the cluster at start")
 	fs.IntVar(&cfg.dataPortBase, "data-port-base", 0, "data node i listens on `port`+i (0: free ports)")
 	fs.IntVar(&cfg.vbuckets, "vbuckets", 1024, "vbuckets per bucket (a power of two)")
@@ -117,6 +120,11 @@ func (c *config) check() error {
 	switch {
 	case c.nodes < 1:
 		return errors.New("-nodes must be at least 1")
+	case c.host == "" || strings.ContainsAny(c.host, ":[]") || net.ParseIP(c.host).IsUnspecified():
+		// The serverList names nodes by this host: clients cannot dial
+		// 0.0.0.0, and an IPv6 literal would need brackets moxi's
+		// serverList rules refuse here.
+		return fmt.Errorf("-host %q: must be an IPv4 address or a name clients can dial", c.host)
 	case c.vbuckets < 1 || c.vbuckets > 65536 || c.vbuckets&(c.vbuckets-1) != 0:
 		return fmt.Errorf("-vbuckets %d: must be a power of two from 1 to 65536", c.vbuckets)
 	case c.replicas < 0 || c.replicas > maxReplicas:

@@ -44,6 +44,9 @@ func TestFlagsRefused(t *testing.T) {
 		{[]string{"-buckets", "a,a"}, "twice"},
 		{[]string{"-buckets", "a", "-bucket", "b"}, "replaces"},
 		{[]string{"-bucket", "a/b"}, "must not contain"},
+		{[]string{"-host", "0.0.0.0"}, "-host"},
+		{[]string{"-host", "::1"}, "-host"},
+		{[]string{"-host", ""}, "-host"},
 		{[]string{"stray"}, "unexpected argument"},
 		{[]string{"-no-such-flag"}, "usage"},
 	} {

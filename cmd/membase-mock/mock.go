@@ -22,7 +22,7 @@ type mock struct {
 	cl       *cluster
 	ln       net.Listener
 	srv      *http.Server
-	restHost string // "127.0.0.1:<rest port>", every node's hostname
+	restHost string // "<-host>:<rest port>", every node's hostname
 	drops    streamDrops
 
 	// ctx ends streams and rebalances when the mock stops.
@@ -46,7 +46,7 @@ func newMock(cfg config, log *slog.Logger) (*mock, error) {
 		return nil, fmt.Errorf("rest listener: %w", err)
 	}
 	m := &mock{cfg: cfg, log: log, ctr: &counters{}, ln: ln,
-		restHost: net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))}
+		restHost: net.JoinHostPort(cfg.host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if m.cl, err = newCluster(cfg, saved, m.ctr, log); err != nil {
 		m.cancel()

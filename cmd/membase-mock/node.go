@@ -41,6 +41,8 @@ type dataNode struct {
 
 	state nodeState // guarded by cluster.mu
 
+	host string // -host: where it listens, and its serverList name
+
 	mu    sync.Mutex
 	port  int
 	ln    net.Listener
@@ -48,9 +50,9 @@ type dataNode struct {
 }
 
 // newDataNode creates the node's bucket servers and starts listening on
-// 127.0.0.1:port (0: a free port, kept for later restarts).
-func newDataNode(id, port int, buckets []*bucket, ctr *counters, log *slog.Logger) (*dataNode, error) {
-	n := &dataNode{id: id, port: port, log: log.With("node", id), state: nodeActive,
+// host:port (0: a free port, kept for later restarts).
+func newDataNode(id int, host string, port int, buckets []*bucket, ctr *counters, log *slog.Logger) (*dataNode, error) {
+	n := &dataNode{id: id, host: host, port: port, log: log.With("node", id), state: nodeActive,
 		servers: map[string]*memserver.Server{}, inbox: map[string]*handoff{},
 		secrets: map[string]string{}, conns: map[net.Conn]struct{}{}}
 	for _, b := range buckets {
@@ -90,7 +92,7 @@ func (n *dataNode) addBucket(b *bucket, ctr *counters) {
 func (n *dataNode) addr() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
+	return net.JoinHostPort(n.host, strconv.Itoa(n.port))
 }
 
 // listenPort is the node's port, fixed once it first listened.
@@ -114,7 +116,7 @@ func (n *dataNode) start() error {
 	if n.ln != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(n.host, strconv.Itoa(n.port)))
 	if err != nil {
 		return fmt.Errorf("data node %d: %w", n.id, err)
 	}

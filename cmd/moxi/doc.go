@@ -9,7 +9,8 @@
 //
 //   - -d (daemonize): a Go process cannot fork safely. moxi stays in the
 //     foreground and logs a warning; run it under systemd or another
-//     service manager instead.
+//     service manager instead (deploy/moxi.service: Type=notify, moxi
+//     sends READY=1 to NOTIFY_SOCKET once it serves with a map).
 //   - -u USER: moxi does not switch users. It logs a warning when run as
 //     root with -u; start it as the target user (systemd User=).
 //   - -r (raise the core limit), -k (mlockall), -L (large pages): no

@@ -79,10 +79,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stopSignals := handleSignals(cancel, logger, logOut, n.Reload)
+	sd := newNotifier(getenv("NOTIFY_SOCKET"), logger)
+	if sd.enabled() {
+		go func() {
+			if n.WaitServing(ctx) == nil {
+				sd.Ready()
+			}
+		}()
+	}
+	// A graceful stop (a signal, -Y) says STOPPING=1 before it starts, in
+	// the stopping goroutine: sent from anywhere later it could lose the
+	// race with the process's exit. An exit on an error sends none.
+	stop := func() {
+		sd.Stopping()
+		cancel()
+	}
+	reload := func() {
+		sd.Reloading(func() {
+			if err := logOut.Reopen(); err != nil {
+				logger.Error("could not reopen log file", "err", err)
+			}
+			n.Reload()
+		})
+	}
+	stopSignals := handleSignals(stop, logger, reload)
 	defer stopSignals()
 	if opts.StdinCheck {
-		go watchStdin(stdin, logger, cancel)
+		go watchStdin(stdin, logger, stop)
 	}
 	return runNode(ctx, n, stderr)
 }
@@ -121,11 +144,12 @@ func runNode(ctx context.Context, n *node.Node, stderr io.Writer) int {
 	return exitConfig
 }
 
-// handleSignals stops the node on SIGINT or SIGTERM and reopens the log
-// file on SIGHUP. It uses signal.Notify rather than signal.NotifyContext
-// because SIGINT gets its own log line and SIGHUP must not stop moxi.
+// handleSignals stops the node on SIGINT or SIGTERM and reloads on
+// SIGHUP (reopens the log file, rereads a fleet's file source). It uses
+// signal.Notify rather than signal.NotifyContext because SIGINT gets its
+// own log line and SIGHUP must not stop moxi.
 // SIGPIPE needs nothing: Go ignores it for sockets.
-func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter, reload func()) (stop func()) {
+func handleSignals(cancel context.CancelFunc, logger *slog.Logger, reload func()) (stop func()) {
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -133,7 +157,7 @@ func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWr
 		for {
 			select {
 			case sig := <-sigc:
-				handleSignal(sig, cancel, logger, logOut, reload)
+				handleSignal(sig, cancel, logger, reload)
 			case <-done:
 				return
 			}
@@ -145,12 +169,9 @@ func handleSignals(cancel context.CancelFunc, logger *slog.Logger, logOut *logWr
 	}
 }
 
-func handleSignal(sig os.Signal, cancel context.CancelFunc, logger *slog.Logger, logOut *logWriter, reload func()) {
+func handleSignal(sig os.Signal, cancel context.CancelFunc, logger *slog.Logger, reload func()) {
 	switch sig {
 	case syscall.SIGHUP:
-		if err := logOut.Reopen(); err != nil {
-			logger.Error("could not reopen log file", "err", err)
-		}
 		reload()
 	case syscall.SIGINT:
 		logger.Info("SIGINT handled.")

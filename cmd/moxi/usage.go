@@ -83,7 +83,8 @@ Fleet mode (-Z keys of moxi's own, full names only):
                             cluster_tls_* (refused otherwise)
 
 Environment: MOXI_SASL_PLAIN_USR and MOXI_SASL_PLAIN_PWD set the default
--Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port.
+-Z usr and pwd; MEMCACHED_PORT_FILENAME receives the -p port; under
+systemd (Type=notify) NOTIFY_SOCKET gets READY=1 once moxi serves with a map.
 
 -Z behaviors (times in milliseconds, 0 = disabled), with their defaults:
 `

@@ -183,6 +183,8 @@ func debianPackage(tool string) string {
 		return "libmemcached-tools"
 	case "promtool":
 		return "prometheus"
+	case "systemd-analyze":
+		return "systemd"
 	}
 	return tool
 }

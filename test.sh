@@ -6,7 +6,8 @@
 # (saslpasswd2, for memcached with SASL), prometheus (promtool, which
 # checks moxi's /metrics), chromium (headless, which renders the
 # status page), systemd (systemd-analyze, which verifies
-# deploy/moxi.service), docker.io and docker-compose (the compose demo;
+# deploy/moxi.service), ansible and ansible-lint (which check ansible/),
+# docker.io and docker-compose (the compose demo;
 # the daemon must be running).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,6 +23,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v docker >/dev/null || need+=(docker.io)
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v ansible-playbook >/dev/null || need+=(ansible)
+command -v ansible-lint >/dev/null || need+=(ansible-lint)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

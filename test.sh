@@ -8,7 +8,8 @@
 # status page), systemd (systemd-analyze, which verifies
 # deploy/moxi.service), ansible and ansible-lint (which check ansible/),
 # docker.io and docker-compose (the compose demo;
-# the daemon must be running).
+# the daemon must be running), iproute2 and iptables (the partition
+# tests' network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -23,6 +24,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v docker >/dev/null || need+=(docker.io)
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# ip (network namespaces, veth, bridge) and iptables: the partition tests.
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
 command -v ansible-playbook >/dev/null || need+=(ansible)
 command -v ansible-lint >/dev/null || need+=(ansible-lint)
 if ((${#need[@]})); then

@@ -56,6 +56,9 @@ type fleetOptions struct {
 	// AdminClient, when set, is the https client of the nodes' admin
 	// HTTP (cluster TLS: it carries a certificate of the fleet's CA).
 	AdminClient *http.Client
+	// Netns, when set, names the network namespace each node runs in
+	// (ip netns exec): the partition tests' nodes (netns_harness_test.go).
+	Netns func(nd *fleetNode) string
 }
 
 // testFleet is a running fleet: its nodes and the ports they share.
@@ -303,7 +306,13 @@ func (nd *fleetNode) start(t testing.TB, join []string) {
 	}
 	// GORACE atexit_sleep_ms=0: a -race moxi would add a second to every
 	// exit, which the SIGTERM test times.
-	p, err := startProcEnv("moxi", nd.f.proxyPort, moxiBin, noRaceExitSleep(), nd.args(join)...)
+	path, args := moxiBin, nd.args(join)
+	if nd.f.opts.Netns != nil {
+		// ip netns exec execs moxi in the namespace: the pid is moxi's,
+		// so signals (SIGSTOP, SIGKILL) reach moxi itself.
+		path, args = requireTool(t, "ip"), append([]string{"netns", "exec", nd.f.opts.Netns(nd), moxiBin}, args...)
+	}
+	p, err := startProcEnv("moxi", nd.f.proxyPort, path, noRaceExitSleep(), args...)
 	if err != nil {
 		t.Fatalf("start node %s: %v", nd.Name, err)
 	}

@@ -63,8 +63,14 @@ type mockProc struct {
 // It is stopped at cleanup unless the test killed it.
 func startMock(t testing.TB, args ...string) *mockProc {
 	t.Helper()
-	bin := requireMock(t)
-	p, err := startProc("membase-mock", 0, bin, args...)
+	return startMockCmd(t, requireMock(t), args...)
+}
+
+// startMockCmd is startMock running path with args: the mock's binary,
+// or a command that runs it (ip netns exec NS mock ...).
+func startMockCmd(t testing.TB, path string, args ...string) *mockProc {
+	t.Helper()
+	p, err := startProc("membase-mock", 0, path, args...)
 	if err != nil {
 		t.Fatalf("start membase-mock: %v", err)
 	}
@@ -106,7 +112,7 @@ func parseMock(t testing.TB, p *proc, out string) *mockProc {
 			m.nodes[id] = f[2]
 		}
 	}
-	if !strings.HasPrefix(m.rest, "http://127.0.0.1:") || len(m.nodes) == 0 {
+	if !strings.HasPrefix(m.rest, "http://") || len(m.nodes) == 0 {
 		t.Fatalf("cannot parse membase-mock output:\n%s", out)
 	}
 	m.stream = m.rest + "/pools/default/bucketsStreaming/default"

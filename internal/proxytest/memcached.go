@@ -185,6 +185,8 @@ func debianPackage(tool string) string {
 		return "prometheus"
 	case "systemd-analyze":
 		return "systemd"
+	case "ip":
+		return "iproute2"
 	}
 	return tool
 }

@@ -113,11 +113,9 @@ func partitionLeader(t *testing.T, lf *labFleet) {
 // declared it failed, and rebalances meanwhile: the others serve on under
 // one stream, and the follower, resumed, catches up on the latest map.
 //
-// It stays stopped until the leader's gossip calls it "failed" (about 5 s
-// for 3 nodes: a missed probe, then memberlist's suspicion timeout) and
-// the rebalance is over, not a fixed 20 s: past that point nothing else
-// changes for it until cluster_reap (72 h), so a longer pause would cost
-// CI time without covering more.
+// It stays stopped for pauseFor (the 20 s), and at least until
+// the leader's gossip calls it "failed" (about 5 s for 3 nodes: a missed
+// probe, then memberlist's suspicion timeout) and the rebalance is over.
 func partitionPause(t *testing.T, lf *labFleet) {
 	m := lf.mock
 	lead, followers := lf.leader(t, lf.Nodes)
@@ -146,7 +144,9 @@ func partitionPause(t *testing.T, lf *labFleet) {
 		}
 		return nil
 	})
-	load.waitOps(t, 200, 10*time.Second)
+	for time.Since(stoppedAt) < pauseFor {
+		load.waitOps(t, 50, 10*time.Second) // the others serve on throughout
+	}
 
 	resume()
 	paused := time.Since(stoppedAt)
@@ -168,13 +168,17 @@ func partitionPause(t *testing.T, lf *labFleet) {
 	}
 }
 
-// membaseCut is how long membase's REST address stays cut off: longer
-// than several raft election timeouts (1 s) and memberlist's failure
-// detection (about 5 s), so that a fleet reacting to its source's loss
-// with leader churn would show it; the stream the mock ends meanwhile
-// reaches the leader only after the heal (TCP's backoff), so longer adds
-// nothing but CI time.
-const membaseCut = 6 * time.Second
+// pauseFor is how long partitionPause keeps its follower frozen.
+const pauseFor = 20 * time.Second
+
+// membaseCut is how long membase's REST address stays cut off (the
+// issue's 30 s): far longer than raft's election timeouts (1 s) and
+// memberlist's failure detection (about 5 s), so that a fleet reacting
+// to its source's loss with leader churn would show it. The stream the
+// mock ends meanwhile reaches the leader only after the heal, when TCP's
+// backoff retransmits the mock's FIN (up to about 25 s after a 30 s
+// cut), hence the heal's longer wait.
+const membaseCut = 30 * time.Second
 
 // partitionMembase cuts membase's REST service off from every node and
 // ends its stream on the mock's side while cut (POST /mock/drop-streams,
@@ -227,7 +231,7 @@ func partitionMembase(t *testing.T, lf *labFleet) {
 
 	heal()
 	start := time.Now()
-	eventually(t, 30*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		s, err := mockStatsOf(m)
 		switch {
 		case err != nil:

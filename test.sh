@@ -9,7 +9,8 @@
 # deploy/moxi.service), ansible and ansible-lint (which check ansible/),
 # docker.io and docker-compose (the compose demo;
 # the daemon must be running), iproute2 and iptables (the partition
-# tests' network namespaces).
+# tests' network namespaces), debootstrap (the Debian image with systemd
+# the Ansible role is deployed to; made once, cached in ~/.cache/moxi-e2e).
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -29,6 +30,7 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)
 command -v ansible-playbook >/dev/null || need+=(ansible)
 command -v ansible-lint >/dev/null || need+=(ansible-lint)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) == 0 ]] || sudo=(sudo)

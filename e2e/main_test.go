@@ -29,6 +29,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer func() { // the mock's build directory, made on first use (requireMock)
+		if mockBin != "" {
+			_ = os.RemoveAll(filepath.Dir(mockBin))
+		}
+	}()
 	repoRoot, err = findRepoRoot()
 	switch {
 	case os.Getenv("MOXI_E2E_BINARY") != "":

@@ -22,14 +22,7 @@ import (
 // mock's map, keys through a published proxy port, and leadership moving
 // when the leader's container is killed.
 func TestDockerDemo(t *testing.T) {
-	requireTool(t, "docker")
-	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("the docker daemon does not answer (docker info: %v): %s", err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireDocker(t)
 	compose := composeCommand(t)
 	root := repoRootDir(t)
 	start := time.Now()

@@ -41,4 +41,6 @@ fi
 go version
 memcached -V
 
-go test -race ./...
+# The e2e package runs for several minutes (fleets, partitions, containers):
+# past go test's 10-minute default on a slow machine.
+go test -race -timeout 30m ./...

@@ -157,24 +157,14 @@ func TestFleetCacheNeverWaitsTwice(t *testing.T) {
 	if took := time.Since(start); took > 100*time.Millisecond {
 		t.Errorf("stale answers took %v", took)
 	}
-	waitUntil(t, func() bool { return gathered.Load() == 2 }) // the background one began
+	waitFor(t, func() bool { return gathered.Load() == 2 }) // the background one began
 	c.get(false)
 	if n := gathered.Load(); n != 2 {
 		t.Errorf("%d gatherings, want 2: one at a time", n)
 	}
 	close(release)
-	waitUntil(t, func() bool { return c.get(false).Node == "second" })
+	waitFor(t, func() bool { return c.get(false).Node == "second" })
 	if n := gathered.Load(); n != 2 {
 		t.Errorf("%d gatherings after a fresh view, want 2", n)
-	}
-}
-
-// waitUntil polls cond until it holds, failing after 5 s.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met after 5s")
-		}
 	}
 }

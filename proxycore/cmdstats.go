@@ -2,6 +2,7 @@ package proxycore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sync/atomic"
 
 	"github.com/moxifleet/moxi/internal/ascii"
@@ -177,38 +178,38 @@ func (r *request) countBinaryOne(c *commandCounts) {
 	}
 }
 
-// countGroup counts a quiet group's packets: a get is a hit when a
-// response came back for it (quiet misses are silent), a miss otherwise.
+// countGroup counts a quiet group's packets from the responses
+// writeGroup placed by packet index (servers' and the front cache's), so
+// the replies are not parsed twice: a get is a hit when an OK response
+// came back for it (quiet misses are silent), a miss otherwise; every
+// other command the servers answered is ok, and a failed server exchange
+// counts an error.
 func (r *request) countGroup(c *commandCounts) {
-	if r.refused {
-		for i := range r.packets {
-			c.add(binaryKind(binproto.Opcode(r.raw[r.packets[i].off+1])), statusError, 1)
-		}
-		return
-	}
-	hits := 0
-	for _, o := range r.ops {
-		if o.status == opOK {
-			eachPacket(o.reply, func(p *binproto.Packet, _ []byte) {
-				if p.Opcode.IsGet() && p.Status() == binproto.StatusOK {
-					hits++
-				}
-			})
-		}
-	}
-	hits += r.groupCacheHits()
-	gets := 0
 	for i := range r.packets {
 		op := binproto.Opcode(r.raw[r.packets[i].off+1])
-		if op.IsGet() {
-			gets++
-			continue
+		k := binaryKind(op)
+		switch {
+		case r.refused:
+			c.add(k, statusError, 1)
+		case op.IsGet():
+			raw := r.placed(i)
+			c.add(k, hitOrMiss(len(raw) >= binproto.HeaderLen && binary.BigEndian.Uint16(raw[6:]) == uint16(binproto.StatusOK)), 1)
+		default:
+			c.add(k, statusOK, 1)
 		}
-		c.add(binaryKind(op), statusOK, 1)
 	}
-	c.add(commandKind(ascii.OpGet), statusHit, uint64(min(hits, gets)))
-	c.add(commandKind(ascii.OpGet), statusMiss, uint64(max(gets-hits, 0)))
-	c.add(commandKind(ascii.OpGet), statusError, r.failedOps())
+	if !r.refused {
+		c.add(commandKind(ascii.OpGet), statusError, r.failedOps())
+	}
+}
+
+// placed is the response writeGroup placed for packet i; nil when there
+// was none (or the reply was never written: a closed client).
+func (r *request) placed(i int) []byte {
+	if i < len(r.byIndex) {
+		return r.byIndex[i]
+	}
+	return nil
 }
 
 // firstReply is the bytes of a one-reply request: what the proxy built,

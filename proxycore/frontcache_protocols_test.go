@@ -126,3 +126,46 @@ func TestFrontCacheBinaryAnswers(t *testing.T) {
 	group = binproto.AppendRequest(group, binproto.OpNoop, 0, 4, 0, nil, nil, nil)
 	sameFromCache(t, p, direct, via, dr, vr, group)
 }
+
+// TestCommandCountsQuietGroup: a quiet group's packets count by command
+// and outcome from the responses placed for the client: a GETKQ that hit
+// (from the server, then from the front cache), a GETQ that missed, a
+// SETQ; the NOOP that ends the group counts as noop.
+func TestCommandCountsQuietGroup(t *testing.T) {
+	_, addrs := memcacheds(t, 1)
+	p := startProxy(t, addrs, func(b *Behavior) { b.DownstreamProtocol = "binary"; frontCacheOn(b) })
+	via, vr := rawConn(t, p.addr)
+	extras := []byte{0, 0, 0, 0, 0, 0, 0, 0}
+	rawExchange(t, via, vr, binproto.AppendRequest(nil, binproto.OpSet, 0, 1, 0, extras, []byte("kq"), []byte("v")), 24)
+	cmds := &onlyBucket(p).cmds
+	get, set, noop := commandKind(0), commandKind(0), cmdNoop
+	names := commandNames()
+	for k := range numCommandKinds {
+		switch names[k] {
+		case "get":
+			get = k
+		case "set":
+			set = k
+		}
+	}
+	setsBefore := cmds.v[set][statusOK].Load()
+	for round := range 2 {
+		var group []byte
+		group = binproto.AppendRequest(group, binproto.OpGetKQ, 0, 1, 0, nil, []byte("kq"), nil)
+		group = binproto.AppendRequest(group, binproto.OpGetQ, 0, 2, 0, nil, []byte("kabsent"), nil)
+		group = binproto.AppendRequest(group, binproto.OpSetQ, 0, 3, 0, extras, []byte("kother"), []byte("x"))
+		group = binproto.AppendRequest(group, binproto.OpNoop, 0, 4, 0, nil, nil, nil)
+		hit := binproto.AppendResponse(nil, binproto.OpGetKQ, binproto.StatusOK, 1, 0, []byte{0, 0, 0, 0}, []byte("kq"), []byte("v"))
+		got := rawExchange(t, via, vr, group, len(hit)+24)
+		if got[1] != byte(binproto.OpGetKQ) || got[len(hit)+1] != byte(binproto.OpNoop) {
+			t.Fatalf("round %d: responses %q", round, got)
+		}
+		waitUntil(t, "the group counted", func() bool { return cmds.v[noop][statusOK].Load() == uint64(round+1) })
+		if h, m := cmds.v[get][statusHit].Load(), cmds.v[get][statusMiss].Load(); h != uint64(round+1) || m != uint64(round+1) {
+			t.Fatalf("round %d: get hits %d misses %d, want %d each", round, h, m, round+1)
+		}
+		if s := cmds.v[set][statusOK].Load() - setsBefore; s != uint64(round+1) {
+			t.Fatalf("round %d: quiet sets counted %d, want %d", round, s, round+1)
+		}
+	}
+}

@@ -95,18 +95,6 @@ func (r *request) groupFromCache(i int) bool {
 	return true
 }
 
-// groupCacheHits is how many of a quiet group's packets the cache
-// answered.
-func (r *request) groupCacheHits() int {
-	n := 0
-	for i := range r.packets {
-		if r.packets[i].cachedEnd > 0 {
-			n++
-		}
-	}
-	return n
-}
-
 // learnValues adds a finished request's values to the front cache: a
 // text get's VALUE blocks, an mg's value, a binary get's response. A
 // quiet group's responses are learnt as writeGroup places them
